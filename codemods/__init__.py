@@ -1,0 +1,1 @@
+"""libcst codemods, one rewrite a module (shipped as ``migrator.codemods``)."""

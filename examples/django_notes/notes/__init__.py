@@ -1,0 +1,1 @@
+"""The notes project: a shared board of notes with attachments."""

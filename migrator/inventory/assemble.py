@@ -1,0 +1,106 @@
+"""From a project's facts to findings: run every detector, then rate each finding.
+
+Containers changed while serving are offered to container detectors in priority
+order, so each component is reported once, in one category. Effort and severity
+are computed here, the same way for every detector, from the evidence alone.
+"""
+
+from __future__ import annotations
+
+from migrator.inventory.detectors import (
+    ContainerDetector,
+    ProjectDetector,
+    all_detectors,
+    evidence_of,
+    finding,
+    where_changed,
+)
+from migrator.inventory.symbols import Component, Project
+from migrator.model import Deployment, Effort, Finding
+
+
+def find_state(project: Project, deployment: Deployment) -> list[Finding]:
+    """Every finding in the project, rated, sorted by path and line."""
+    detectors = [cls() for cls in all_detectors()]
+    containers = sorted(
+        (d for d in detectors if isinstance(d, ContainerDetector)), key=lambda d: d.priority
+    )
+    found: dict[str, Finding] = {}
+    for comp in sorted(project.state_components(), key=lambda c: c.qualname):
+        for detector in containers:
+            claim = detector.claim(comp, project)
+            if claim is None:
+                continue
+            found.setdefault(comp.qualname, _container_finding(detector, comp, claim))
+            break
+    for detector in detectors:
+        if isinstance(detector, ProjectDetector):
+            for item in detector.detect(project):
+                found.setdefault(item.qualname, item)
+    return sorted(
+        (rate(f, deployment) for f in found.values()), key=lambda f: (f.path, f.line, f.symbol)
+    )
+
+
+def _container_finding(detector: ContainerDetector, comp: Component, claim) -> Finding:  # type: ignore[no-untyped-def]
+    symbol = comp.symbol
+    category = detector.category
+    return finding(
+        category,
+        symbol=symbol,
+        qualname=comp.qualname,
+        path=comp.facts.path,
+        line=comp.binding.line,
+        confidence=claim.confidence,
+        message=(
+            f"`{symbol}` lives in process memory and is {where_changed(comp)}; {claim.why}. "
+            f"Each replica keeps its own copy and a restart loses it "
+            f"(`migrator playbook {category}`)."
+        ),
+        evidence=evidence_of(comp.sites),
+        kind=claim.kind,
+        automation=_automation(comp, claim.automation),
+        detector=type(detector).__name__,
+        store=claim.store,
+        store_reason=claim.store_reason,
+    )
+
+
+def _automation(comp: Component, claimed: str) -> str:
+    """A codemod only where it can be shown safe: no escapes, identity checks or rebinding."""
+    if claimed != "codemod":
+        return claimed
+    risky = {"escape", "is", "rebind"}
+    if any(s.detail in risky for s in comp.sites) and comp.binding.kind not in ("int", "float"):
+        return "manual"
+    return claimed
+
+
+def effort_of(finding: Finding) -> Effort:
+    """Points from what a person must look at, and the counts behind them (stable across runs)."""
+    sites = len(finding.evidence)
+    modules = len({e.path for e in finding.evidence})
+    nested = sum(1 for e in finding.evidence if e.detail.startswith("nested"))
+    iterations = sum(1 for e in finding.evidence if e.access == "iterate")
+    escapes = sum(1 for e in finding.evidence if e.detail in ("escape", "is"))
+    manual = finding.automation == "manual"
+    points = 1 + sites // 4 + modules - 1 + 2 * nested + iterations + 2 * escapes + (3 if manual else 0)
+    parts = [f"{sites} access site{'s' if sites != 1 else ''} in {modules} module{'s' if modules != 1 else ''}"]
+    for count, what in ((nested, "nested mutation"), (iterations, "iteration"), (escapes, "escape")):
+        if count:
+            parts.append(f"{count} {what}{'s' if count != 1 else ''}")
+    if manual:
+        parts.append("manual steps")
+    return Effort(points, ", ".join(parts))
+
+
+def rate(finding: Finding, deployment: Deployment) -> Finding:
+    """Effort, and severity: local state in a service that already runs several processes is a live bug."""
+    severity = "error" if deployment.multi_process else "warning"
+    message = finding.message
+    if deployment.multi_process:
+        message += (
+            f" The service already runs {deployment.processes} processes, so this is a live bug, "
+            "not a future risk."
+        )
+    return finding.with_changes(effort=effort_of(finding), severity=severity, message=message)

@@ -1,0 +1,38 @@
+"""Where a project keeps its framework settings: Django settings modules, Flask config."""
+
+from __future__ import annotations
+
+from migrator.inventory.facts import ConfigItem, ModuleFacts
+from migrator.inventory.symbols import Project
+
+DJANGO_MARKERS = frozenset({"INSTALLED_APPS", "ROOT_URLCONF", "MIDDLEWARE", "WSGI_APPLICATION"})
+
+
+def django_settings(project: Project) -> list[ModuleFacts]:
+    """Modules that look like Django settings (two or more of its marker settings)."""
+    found = []
+    for facts in project.by_module.values():
+        keys = {item.key for item in facts.config if item.where == "module"}
+        if len(keys & DJANGO_MARKERS) >= 2 or (
+            "INSTALLED_APPS" in keys and facts.path.rpartition("/")[2].startswith("settings")
+        ):
+            found.append(facts)
+    return found
+
+
+def config_items(project: Project, key: str) -> list[tuple[ModuleFacts, ConfigItem]]:
+    """Every place the project sets `key`: module constants, config classes, `app.config[...]`."""
+    return [
+        (facts, item)
+        for facts in project.by_module.values()
+        for item in facts.config
+        if item.key == key
+    ]
+
+
+def imports_anything_of(project: Project, prefix: str) -> bool:
+    return any(
+        target == prefix or target.startswith(prefix + ".")
+        for facts in project.by_module.values()
+        for target in facts.imports.values()
+    )

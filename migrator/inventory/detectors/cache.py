@@ -1,0 +1,270 @@
+"""cache: memo dicts, `functools.lru_cache`/`cache`, cachetools, Flask-Caching `SimpleCache`,
+Django `LocMemCache` (also the implicit default when `CACHES` is unset).
+
+A process-local cache is harmless while data never changes; once something changes
+the data (an admin edit, `cache_clear()`), each replica answers from its own stale
+copy. Looks for: dicts named or used as memos (`if k in C: return C[k]` then
+`C[k] = v`); decorated functions that take arguments or are cleared; cachetools and
+cachelib caches made at import; framework cache settings. Ignores: `lru_cache` on a
+function without arguments that nothing clears (a lazily computed constant).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from migrator.inventory.detectors import (
+    Claim,
+    ContainerDetector,
+    ProjectDetector,
+    evidence_of,
+    finding,
+    register,
+)
+from migrator.inventory.detectors._settings import config_items, django_settings, imports_anything_of
+from migrator.inventory.detectors._shapes import CACHE_CTORS, container_kind
+from migrator.inventory.extract import literal
+from migrator.inventory.facts import Binding, ModuleFacts
+from migrator.inventory.symbols import Component, Project
+from migrator.model import Evidence, Finding
+
+CACHE_NAME = re.compile(r"cache|memo|_cached|lookup")
+MEMO_DECORATORS = frozenset(
+    {"functools.lru_cache", "functools.cache", "cachetools.cached", "cachetools.func.lru_cache",
+     "cachetools.func.ttl_cache", "cachetools.func.lfu_cache", "cachetools.func.fifo_cache"}
+)
+LOCAL_FLASK_CACHES = frozenset(
+    {"simple", "simplecache", "flask_caching.backends.simplecache", "flask_caching.backends.simple",
+     "flask_caching.backends.simplecache.simplecache", "filesystem", "filesystemcache",
+     "flask_caching.backends.filesystemcache", "flask_caching.backends.filesystem"}
+)
+LOCAL_DJANGO_CACHES = ("django.core.cache.backends.locmem.", "django.core.cache.backends.filebased.")
+
+
+@register
+class CacheContainerDetector(ContainerDetector):
+    category = "cache"
+    priority = 60
+    STATE = (
+        "_RENDER_CACHE = {}\n\ndef render(key):\n    if key in _RENDER_CACHE:\n"
+        "        return _RENDER_CACHE[key]\n    value = key.upper()\n    _RENDER_CACHE[key] = value\n"
+        "    return value\n",
+    )
+    NOT_STATE = ("CACHE_TIMEOUT = 300\n\ndef timeout():\n    return CACHE_TIMEOUT\n",)
+
+    def claim(self, comp: Component, project: Project) -> Claim | None:
+        binding = comp.binding
+        if binding.kind == "call" and binding.ctor in CACHE_CTORS:
+            return Claim("high", f"it is a `{binding.ctor}` filled while serving", "cache_object")
+        if container_kind(binding) not in ("dict", "defaultdict", "ordereddict"):
+            return None
+        if CACHE_NAME.search(comp.symbol.rpartition(".")[2].lower()):
+            return Claim("high", "it memoises computed values", "memo_dict")
+        checked = {s.func for s in comp.sites if s.detail == "in" or s.detail == "get"}
+        stored = {s.func for s in comp.sites if s.access == "write"}
+        if checked & stored:
+            return Claim("medium", "it is used as a memo: looked up, then filled on a miss", "memo_dict")
+        return None
+
+
+@register
+class CacheConfigDetector(ProjectDetector):
+    category = "cache"
+    STATE = (
+        "import functools\n\n@functools.lru_cache(maxsize=128)\ndef products(category):\n"
+        "    return [category]\n\ndef admin_update():\n    products.cache_clear()\n",
+        "from flask import Flask\nfrom flask_caching import Cache\napp = Flask(__name__)\n"
+        "cache = Cache(app, config={'CACHE_TYPE': 'SimpleCache'})\n",
+        "INSTALLED_APPS = ['django.contrib.sessions']\nROOT_URLCONF = 'urls'\n",
+        "import cachetools\nPRICES = cachetools.TTLCache(maxsize=100, ttl=60)\n\n"
+        "@cachetools.cached(PRICES)\ndef price(sku):\n    return 1\n",
+    )
+    NOT_STATE = (
+        "import functools\n\n@functools.lru_cache(maxsize=None)\ndef settings():\n    return {}\n",
+        "INSTALLED_APPS = ['a']\nROOT_URLCONF = 'u'\nCACHES = {'default': {'BACKEND': "
+        "'django.core.cache.backends.redis.RedisCache', 'LOCATION': 'redis://x'}}\n",
+    )
+
+    def detect(self, project: Project) -> Iterable[Finding]:
+        yield from self._memoised_functions(project)
+        yield from self._cache_objects(project)
+        yield from self._flask_caching(project)
+        yield from self._django_caches(project)
+
+    def _memoised_functions(self, project: Project) -> Iterable[Finding]:
+        cleared = _cleared_functions(project)
+        for module, facts in project.by_module.items():
+            for b in facts.bindings:
+                if b.kind != "function" or not b.decorators:
+                    continue
+                decorator = _memo_decorator(b)
+                if not decorator:
+                    continue
+                qualname = f"{module}.{b.name}"
+                params = b.value[1] if b.value[0] == "params" else 0
+                is_cleared = qualname in cleared
+                if params == 0 and not is_cleared:
+                    continue  # computed once per process: a lazy constant, not shared state
+                if b.scope == "class" and not is_cleared:
+                    confidence = "medium"  # a method cache keyed by `self`: often per-object
+                else:
+                    confidence = "high" if is_cleared else "medium"
+                reason = (
+                    "it is cleared with `cache_clear()` when data changes, but only in the process "
+                    "that makes the change"
+                    if is_cleared
+                    else "each process fills and keeps its own copy"
+                )
+                sites = cleared.get(qualname, ())
+                yield finding(
+                    self.category,
+                    symbol=b.name,
+                    qualname=qualname,
+                    path=facts.path,
+                    line=b.line,
+                    confidence=confidence,
+                    message=(
+                        f"`{b.name}` is memoised with `@{decorator}`: {reason}. Replace it with a "
+                        "shared cache that keeps `cache_clear()` (`migrator playbook cache`)."
+                    ),
+                    evidence=(Evidence(facts.path, b.line, "write", "decorator"), *sites),
+                    kind="lru_cache",
+                    automation="codemod" if b.scope == "module" else "manual",
+                    detector=type(self).__name__,
+                )
+
+    def _cache_objects(self, project: Project) -> Iterable[Finding]:
+        """cachetools/cachelib caches made at import and handed to decorators: no direct mutation."""
+        claimed = {c.qualname for c in project.state_components()}
+        for module, facts in project.by_module.items():
+            for b in facts.bindings:
+                if b.kind == "call" and b.ctor in CACHE_CTORS and b.scope == "module":
+                    qualname = f"{module}.{b.name}"
+                    if qualname in claimed:
+                        continue  # the container detector reports it with its sites
+                    comp = project.components.get(qualname)
+                    yield finding(
+                        self.category,
+                        symbol=b.name,
+                        qualname=qualname,
+                        path=facts.path,
+                        line=b.line,
+                        confidence="high",
+                        message=(
+                            f"`{b.name}` is a `{b.ctor}` in process memory: every replica fills its "
+                            "own and invalidation reaches only one. Use a shared cache "
+                            "(`migrator playbook cache`)."
+                        ),
+                        evidence=evidence_of(comp.sites) if comp else (),
+                        kind="cache_object",
+                        automation="manual",
+                        detector=type(self).__name__,
+                    )
+
+    def _flask_caching(self, project: Project) -> Iterable[Finding]:
+        sites: list[tuple[ModuleFacts, int, str]] = []
+        for facts, item in config_items(project, "CACHE_TYPE"):
+            sites.append((facts, item.line, str(literal(item.value))))
+        for facts in project.by_module.values():
+            for call in facts.calls:
+                if call.callee.startswith("flask_caching.Cache"):
+                    config = literal(dict(call.kwargs).get("config", ("const", None)))
+                    if isinstance(config, dict) and "CACHE_TYPE" in config:
+                        sites.append((facts, call.line, str(config["CACHE_TYPE"])))
+        for facts, line, value in sites:
+            if value.lower() not in LOCAL_FLASK_CACHES:
+                continue
+            yield finding(
+                self.category,
+                symbol="CACHE_TYPE",
+                qualname=f"{facts.module}.CACHE_TYPE",
+                path=facts.path,
+                line=line,
+                confidence="high",
+                message=(
+                    f"Flask-Caching uses `{value}`, a cache inside each process: replicas cache "
+                    "separately and `cache.delete()` reaches one of them. Switch to `RedisCache` "
+                    "(`migrator playbook cache`)."
+                ),
+                evidence=(Evidence(facts.path, line, "write", "config"),),
+                kind="flask_caching",
+                automation="config",
+                store="redis",
+                store_reason="Flask-Caching's own `RedisCache` backend: no adapter needed",
+                detector=type(self).__name__,
+            )
+
+    def _django_caches(self, project: Project) -> Iterable[Finding]:
+        settings = django_settings(project)
+        if not settings:
+            return
+        configured = [(f, i) for f, i in config_items(project, "CACHES") if i.where == "module"]
+        if not configured:
+            target = settings[0]
+            uses_cache = imports_anything_of(project, "django.core.cache")
+            yield finding(
+                self.category,
+                symbol="CACHES",
+                qualname=f"{target.module}.CACHES",
+                path=target.path,
+                line=1,
+                confidence="high" if uses_cache else "medium",
+                message=(
+                    "`CACHES` is not set, so Django uses `LocMemCache`: a cache inside each process"
+                    f"{' that the code uses' if uses_cache else ''}. Replicas miss each other's entries "
+                    "and invalidation reaches one. Set `CACHES` to "
+                    "`django.core.cache.backends.redis.RedisCache` (`migrator playbook cache`)."
+                ),
+                evidence=(Evidence(target.path, 1, "write", "implicit default"),),
+                kind="django_caches",
+                automation="config",
+                store_reason="Django's own `RedisCache` backend: no adapter needed",
+                detector=type(self).__name__,
+            )
+            return
+        for facts, item in configured:
+            caches = literal(item.value)
+            if not isinstance(caches, dict):
+                continue
+            for alias, conf in caches.items():
+                backend = conf.get("BACKEND", "") if isinstance(conf, dict) else ""
+                if isinstance(backend, str) and backend.startswith(LOCAL_DJANGO_CACHES):
+                    yield finding(
+                        self.category,
+                        symbol="CACHES",
+                        qualname=f"{facts.module}.CACHES.{alias}",
+                        path=facts.path,
+                        line=item.line,
+                        confidence="high",
+                        message=(
+                            f"Django cache `{alias}` uses `{backend.rpartition('.')[2]}`, local to one "
+                            "process or machine. Switch it to "
+                            "`django.core.cache.backends.redis.RedisCache` (`migrator playbook cache`)."
+                        ),
+                        evidence=(Evidence(facts.path, item.line, "write", "config"),),
+                        kind="django_caches",
+                        automation="config",
+                        store_reason="Django's own `RedisCache` backend: no adapter needed",
+                        detector=type(self).__name__,
+                    )
+
+
+def _memo_decorator(binding: Binding) -> str:
+    for dec in binding.decorators:
+        name = dec[1] if dec[0] in ("name", "call") else ""
+        if name in MEMO_DECORATORS:
+            return name
+    return ""
+
+
+def _cleared_functions(project: Project) -> dict[str, tuple[Evidence, ...]]:
+    """Memoised functions whose `cache_clear()` is called somewhere, with those sites."""
+    out: dict[str, list[Evidence]] = {}
+    for comp in project.components.values():
+        if comp.binding.kind != "function":
+            continue
+        for site in comp.sites:
+            if site.detail == "cache_clear":
+                out.setdefault(comp.qualname, []).append(Evidence(site.path, site.line, "delete", "cache_clear"))
+    return {k: tuple(v) for k, v in out.items()}

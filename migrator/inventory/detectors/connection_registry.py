@@ -1,0 +1,52 @@
+"""connection_registry: live websocket/SSE connections, rooms and subscribers.
+
+Looks for: a list, set or dict changed while serving whose name says it holds
+connections, clients, sockets, subscribers, listeners or rooms, including the
+attributes of a connection manager made once at import
+(`manager = ConnectionManager()`). Ignores: lists of connection settings read only.
+"""
+
+from __future__ import annotations
+
+import re
+
+from migrator.inventory.detectors import Claim, ContainerDetector, register
+from migrator.inventory.detectors._shapes import container_kind
+from migrator.inventory.symbols import Component, Project
+
+CONNECTION_NAME = re.compile(
+    r"conn|client|socket|\bws\b|^ws_|websocket|subscriber|listener|peer|room|channel|"
+    r"waiter|observer|stream|sse|watcher|online"
+)
+
+
+@register
+class ConnectionRegistryDetector(ContainerDetector):
+    category = "connection_registry"
+    priority = 30
+    STATE = (
+        "class ConnectionManager:\n    def __init__(self):\n        self.active_connections = []\n\n"
+        "    async def connect(self, ws):\n        await ws.accept()\n        self.active_connections.append(ws)\n\n"
+        "    async def broadcast(self, msg):\n        for ws in self.active_connections:\n"
+        "            await ws.send_text(msg)\n\nmanager = ConnectionManager()\n",
+        "SUBSCRIBERS = set()\n\nasync def subscribe(ws):\n    SUBSCRIBERS.add(ws)\n",
+    )
+    NOT_STATE = (
+        "class ConnectionManager:\n    def __init__(self):\n        self.active_connections = []\n\n"
+        "    def connect(self, ws):\n        self.active_connections.append(ws)\n",
+        "DB_CONNECTIONS = ['primary', 'replica']\n\ndef names():\n    return list(DB_CONNECTIONS)\n",
+    )
+
+    def claim(self, comp: Component, project: Project) -> Claim | None:
+        container = container_kind(comp.binding)
+        if not container:
+            return None
+        name = comp.symbol.lower()  # includes the class name for attributes
+        if not CONNECTION_NAME.search(name):
+            return None
+        return Claim(
+            "high" if comp.binding.scope == "instance" or "connection" in name else "medium",
+            "it holds live connections, which only the process that accepted them can use",
+            container,
+            automation="codemod",
+        )

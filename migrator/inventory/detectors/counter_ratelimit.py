@@ -1,0 +1,59 @@
+"""counter_ratelimit: in-process counters, hit maps and hand-made rate limiters.
+
+Looks for: a module-level number rebound with `global n; n += 1`; a dict whose items
+are incremented (`hits[ip] += 1`), `defaultdict(int)` and `Counter`; a dict or list of
+request timestamps kept per client to limit rates. Ignores: numbers only set at import,
+counters local to a function.
+"""
+
+from __future__ import annotations
+
+import re
+
+from migrator.inventory.detectors import Claim, ContainerDetector, register
+from migrator.inventory.detectors._shapes import (
+    SCALAR_KINDS,
+    container_kind,
+    defaultdict_factory,
+    increments,
+)
+from migrator.inventory.symbols import Component, Project
+
+RATE_NAME = re.compile(r"rate|limit|throttl|attempt|hits|quota|bucket|window|requests_by|visits")
+COUNT_NAME = re.compile(r"count|seq|sequence|total|next_id|counter|hits|visits|views|serial|num_")
+
+
+@register
+class CounterDetector(ContainerDetector):
+    category = "counter_ratelimit"
+    priority = 40
+    STATE = (
+        "ORDER_SEQ = 0\n\ndef next_order():\n    global ORDER_SEQ\n    ORDER_SEQ += 1\n    return ORDER_SEQ\n",
+        "import collections\nHITS = collections.defaultdict(int)\n\ndef hit(ip):\n    HITS[ip] += 1\n",
+        "import time\nREQUEST_LOG = {}\n\ndef allowed(ip):\n"
+        "    REQUEST_LOG.setdefault(ip, []).append(time.time())\n    return len(REQUEST_LOG[ip]) < 10\n",
+    )
+    NOT_STATE = (
+        "MAX_RETRIES = 3\n\ndef retries():\n    return MAX_RETRIES\n",
+        "def count(items):\n    n = 0\n    for _ in items:\n        n += 1\n    return n\n",
+    )
+
+    def claim(self, comp: Component, project: Project) -> Claim | None:
+        binding = comp.binding
+        name = comp.symbol.rpartition(".")[2].lower()
+        if binding.kind in ("int", "float") and increments(comp):
+            return Claim("high", "it is a number incremented while serving", "counter")
+        container = container_kind(binding)
+        if not container:
+            return None
+        if container == "counter" or defaultdict_factory(binding) in ("int", "float"):
+            return Claim("high", "it counts per key", "counter_map")
+        if increments(comp):
+            kind = "rate_limit" if RATE_NAME.search(name) else "counter_map"
+            return Claim("high", "its items are incremented while serving", kind)
+        if RATE_NAME.search(name) and container in ("dict", "defaultdict", "list", "deque"):
+            return Claim("medium", "it records requests per client to limit their rate", "rate_limit",
+                         automation="manual")
+        if binding.kind in SCALAR_KINDS and COUNT_NAME.search(name):
+            return Claim("medium", "it is a count rebound while serving", "counter")
+        return None

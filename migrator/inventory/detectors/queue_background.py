@@ -1,0 +1,160 @@
+"""queue_background: in-process queues, worker threads and in-memory job stores.
+
+Looks for: `queue.Queue`/`asyncio.Queue` made at import and used while serving; threads
+or tasks started to do durable work (`threading.Thread(target=...).start()`,
+`asyncio.create_task(...)` of a worker loop at startup); APScheduler schedulers on the
+default `MemoryJobStore`; Celery on an in-memory result backend. Ignores: queues local
+to a function, `BackgroundTasks` that finish with the response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from migrator.inventory.detectors import (
+    Claim,
+    ContainerDetector,
+    ProjectDetector,
+    finding,
+    register,
+)
+from migrator.inventory.detectors._shapes import QUEUE_CTORS
+from migrator.inventory.extract import literal
+from migrator.inventory.facts import Summary
+from migrator.inventory.symbols import Component, Project
+from migrator.model import Evidence, Finding
+
+SCHEDULERS = frozenset(
+    f"apscheduler.schedulers.{m}.{c}"
+    for m, c in [
+        ("background", "BackgroundScheduler"),
+        ("asyncio", "AsyncIOScheduler"),
+        ("blocking", "BlockingScheduler"),
+        ("gevent", "GeventScheduler"),
+        ("tornado", "TornadoScheduler"),
+    ]
+)
+THREAD_STARTS = frozenset({"threading.Thread", "threading.Timer", "multiprocessing.Process"})
+
+
+@register
+class QueueDetector(ContainerDetector):
+    category = "queue_background"
+    priority = 20
+    STATE = (
+        "import queue\nJOBS = queue.Queue()\n\ndef enqueue(job):\n    JOBS.put(job)\n",
+    )
+    NOT_STATE = (
+        "import queue\n\ndef run(items):\n    q = queue.Queue()\n    for i in items:\n        q.put(i)\n",
+    )
+
+    def claim(self, comp: Component, project: Project) -> Claim | None:
+        if comp.binding.kind == "call" and comp.binding.ctor in QUEUE_CTORS:
+            return Claim(
+                "high",
+                "jobs put on it are lost when the process stops and are never seen by other replicas",
+                "queue",
+                automation="manual",
+                store_reason="a durable queue (Redis streams, RQ, Celery) survives restarts and is "
+                "shared by every replica",
+            )
+        return None
+
+
+@register
+class BackgroundWorkDetector(ProjectDetector):
+    category = "queue_background"
+    STATE = (
+        "from apscheduler.schedulers.background import BackgroundScheduler\n"
+        "scheduler = BackgroundScheduler()\nscheduler.start()\n",
+        "import threading\n\ndef worker():\n    pass\n\n"
+        "threading.Thread(target=worker, daemon=True).start()\n",
+        "from celery import Celery\napp = Celery('t', backend='cache+memory://')\n",
+    )
+    NOT_STATE = (
+        "from apscheduler.schedulers.background import BackgroundScheduler\n"
+        "scheduler = BackgroundScheduler(jobstores={'default': {'type': 'sqlalchemy', 'url': 'x'}})\n",
+        "from celery import Celery\napp = Celery('t', backend='redis://localhost')\n",
+    )
+
+    def detect(self, project: Project) -> Iterable[Finding]:
+        for facts in project.by_module.values():
+            for call in facts.calls:
+                kwargs = dict(call.kwargs)
+                if call.callee in SCHEDULERS:
+                    memory = _on_memory_store(kwargs.get("jobstores"))
+                    if memory:
+                        yield self._finding(
+                            facts.path, call.line, call.target or call.callee.rpartition(".")[2],
+                            facts.module, "scheduler",
+                            "an APScheduler scheduler on the default `MemoryJobStore`: its jobs vanish on "
+                            "restart and every replica runs each job. Use `RedisJobStore` and run the "
+                            "scheduler in one process",
+                            "config",
+                        )
+                elif call.callee == "celery.Celery" or call.callee.endswith("celery.Celery"):
+                    backend = literal(kwargs.get("backend", ("const", None)))
+                    if isinstance(backend, str) and "memory" in backend:
+                        yield self._finding(
+                            facts.path, call.line, call.target or "Celery", facts.module, "celery_backend",
+                            f"Celery with the in-memory result backend `{backend}`: results are only "
+                            "visible to the process that stored them. Use a Redis result backend",
+                            "config",
+                        )
+                elif call.callee in THREAD_STARTS and call.func == "":
+                    yield self._finding(
+                        facts.path, call.line, call.target or _target_name(kwargs) or "thread",
+                        facts.module, "thread",
+                        "a background thread started at import time: every replica starts its own, and "
+                        "work it holds is lost when the process stops. Move the work to a durable queue "
+                        "with a separate worker",
+                        "manual",
+                    )
+            for item in facts.config:
+                if item.key in ("CELERY_RESULT_BACKEND", "result_backend", "CELERY_BROKER_URL"):
+                    value = literal(item.value)
+                    if isinstance(value, str) and "memory" in value:
+                        yield self._finding(
+                            facts.path, item.line, item.key, facts.module, "celery_backend",
+                            f"Celery configured with `{value}`: in-memory transports and results are "
+                            "private to one process. Use Redis",
+                            "config",
+                        )
+
+    def _finding(
+        self, path: str, line: int, symbol: str, module: str, kind: str, what: str, automation: str
+    ) -> Finding:
+        return finding(
+            self.category,
+            symbol=symbol,
+            qualname=f"{module}.{symbol}",
+            path=path,
+            line=line,
+            confidence="high",
+            message=f"`{symbol}` is {what} (`migrator playbook queue_background`).",
+            evidence=(Evidence(path, line, "write", kind),),
+            kind=kind,
+            automation=automation,
+            detector=type(self).__name__,
+        )
+
+
+def _on_memory_store(jobstores: Summary | None) -> bool:
+    """Whether a scheduler's `jobstores=` (summarised) leaves a job store in memory."""
+    if jobstores is None:
+        return True  # APScheduler's default store is MemoryJobStore
+    if jobstores[0] != "dict":
+        return False  # built elsewhere: not ours to guess
+    for store in jobstores[1].values():
+        if store[0] == "call" and store[1].endswith("MemoryJobStore"):
+            return True
+        if store[0] == "dict" and literal(store[1].get("type", ("const", None))) == "memory":
+            return True
+    return False
+
+
+def _target_name(kwargs: dict) -> str:
+    target = kwargs.get("target")
+    if target and target[0] == "name":
+        return str(target[1]).rpartition(".")[2]
+    return ""

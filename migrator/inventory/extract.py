@@ -1,0 +1,627 @@
+"""One pass over a module's `ast` that records its facts (see `facts.py`).
+
+The walk is hand-written rather than an `ast.NodeVisitor` because each
+expression is visited knowing how its parent uses it (stored into, deleted,
+iterated, mutated through a method, ...), which is what tells state from
+constants, and because this is the hot loop of the scan.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import replace
+from typing import Any
+
+from migrator.inventory.facts import (
+    Allow,
+    Binding,
+    CallSite,
+    ConfigItem,
+    ModuleFacts,
+    Summary,
+    Use,
+)
+
+# Library roots whose calls can create or touch process-local state.
+WATCHED_ROOTS = frozenset(
+    """functools cachetools threading multiprocessing asyncio queue shelve dbm pickle sqlite3
+    flask_caching flask_session flask_limiter slowapi limits apscheduler celery werkzeug cachelib
+    django collections concurrent aiofiles shutil tempfile diskcache joblib sqlitedict tinydb
+    fastapi starlette flask aiohttp tornado json os pathlib io""".split()
+)
+# Methods whose call on anything may write local files or start local work.
+WATCHED_METHODS = frozenset(
+    """save write_text write_bytes start create_task ensure_future add_task add_job
+    run_in_executor submit init_app""".split()
+)
+MUTATING_METHODS = frozenset(
+    """append extend insert remove pop popitem clear update setdefault add discard appendleft
+    popleft extendleft rotate sort reverse put put_nowait get_nowait difference_update
+    intersection_update symmetric_difference_update __setitem__ __delitem__""".split()
+)
+ITERATING_BUILTINS = frozenset("list sorted tuple set frozenset sum any all max min enumerate".split())
+CONFIG_METHODS = frozenset({"update", "from_mapping", "setdefault"})
+_ALLOW = re.compile(r"#\s*migrator:\s*allow\[([a-z_]+)\]\s*(.*)")
+
+_LITERAL_KINDS = {
+    dict: "dict",
+    list: "list",
+    set: "set",
+    int: "int",
+    float: "float",
+    str: "str",
+    bytes: "bytes",
+    bool: "bool",
+    tuple: "tuple",
+    type(None): "none",
+}
+_NODE_KINDS: dict[type, str] = {
+    ast.Dict: "dict",
+    ast.DictComp: "dict",
+    ast.List: "list",
+    ast.ListComp: "list",
+    ast.Set: "set",
+    ast.SetComp: "set",
+    ast.Tuple: "tuple",
+    ast.Lambda: "lambda",
+    ast.JoinedStr: "str",
+}
+
+
+def dotted(node: ast.AST) -> str | None:
+    """`a.b.c` for a pure chain of attributes on a name, else None."""
+    parts = []
+    while type(node) is ast.Attribute:
+        parts.append(node.attr)  # type: ignore[attr-defined]
+        node = node.value  # type: ignore[attr-defined]
+    if type(node) is ast.Name:
+        parts.append(node.id)  # type: ignore[attr-defined]
+        return ".".join(reversed(parts))
+    return None
+
+
+class _Scope:
+    __slots__ = ("name", "cls", "locals", "globals", "uses")
+
+    def __init__(self, name: str, cls: str) -> None:
+        self.name = name
+        self.cls = cls
+        self.locals: set[str] = set()
+        self.globals: set[str] = set()
+        self.uses: list[Use] = []
+
+
+class FactExtractor:
+    """Collects the facts of one module; call `run(tree)` once."""
+
+    def __init__(self, module: str, path: str, is_package: bool) -> None:
+        self.module = module
+        self.path = path
+        self.package = module if is_package else module.rpartition(".")[0]
+        self.imports: dict[str, str] = {}
+        self.star_imports: list[str] = []
+        self.bindings: list[Binding] = []
+        self.uses: list[Use] = []
+        self.calls: list[CallSite] = []
+        self.config: list[ConfigItem] = []
+        self.globals_declared: list[tuple[str, str]] = []
+        self.import_time_calls: set[str] = set()
+        self.runtime_refs: set[str] = set()
+        self.scope: _Scope | None = None  # the innermost function, None at import time
+        self.class_stack: list[str] = []
+
+    # ---- entry -------------------------------------------------------------
+
+    def run(self, tree: ast.Module, source: str) -> ModuleFacts:
+        self.body(tree.body)
+        defined = {b.name for b in self.bindings if b.scope == "module"}
+        known_roots = defined | set(self.imports) | {"self", "cls"}
+        uses = tuple(u for u in self.uses if u.chain.partition(".")[0] in known_roots)
+        refs = frozenset(r for r in self.runtime_refs if r.partition(".")[0] in known_roots)
+        allows = tuple(_allows(source)) if "migrator:" in source else ()
+        return ModuleFacts(
+            module=self.module,
+            path=self.path,
+            lines=source.count("\n") + 1,
+            imports=self.imports,
+            star_imports=tuple(self.star_imports),
+            bindings=tuple(self.bindings),
+            uses=uses,
+            calls=tuple(self.calls),
+            config=tuple(self.config),
+            globals_declared=tuple(self.globals_declared),
+            import_time_calls=frozenset(self.import_time_calls),
+            runtime_refs=refs,
+            allows=allows,
+        )
+
+    # ---- names and values --------------------------------------------------
+
+    def resolve(self, chain: str) -> str:
+        """A chain with its first name replaced by what this module imported it as."""
+        root, dot, rest = chain.partition(".")
+        target = self.imports.get(root)
+        if target is None:
+            return chain
+        return target + dot + rest if rest else target
+
+    def summarize(self, node: ast.AST | None, depth: int = 0) -> Summary:
+        t = type(node)
+        if t is ast.Constant:
+            return ("const", node.value)  # type: ignore[union-attr]
+        if t is ast.Name or t is ast.Attribute:
+            chain = dotted(node)  # type: ignore[arg-type]
+            if chain is not None:
+                return ("name", self.resolve(chain))
+        if depth < 2:
+            if t is ast.Dict:
+                items = {}
+                for k, v in zip(node.keys, node.values):  # type: ignore[union-attr]
+                    if type(k) is ast.Constant and isinstance(k.value, str):  # type: ignore[union-attr]
+                        items[k.value] = self.summarize(v, depth + 1)  # type: ignore[union-attr]
+                return ("dict", items)
+            if t is ast.List or t is ast.Tuple:
+                return ("list", [self.summarize(e, depth + 1) for e in node.elts])  # type: ignore[union-attr]
+            if t is ast.Call:
+                func = dotted(node.func)  # type: ignore[union-attr]
+                return (
+                    "call",
+                    self.resolve(func) if func else "",
+                    [self.summarize(a, depth + 1) for a in node.args],  # type: ignore[union-attr]
+                    {k.arg: self.summarize(k.value, depth + 1) for k in node.keywords if k.arg},  # type: ignore[union-attr]
+                )
+            if t is ast.Subscript:
+                owner = dotted(node.value)  # type: ignore[union-attr]
+                key = node.slice  # type: ignore[union-attr]
+                if owner and type(key) is ast.Constant:
+                    return ("item", self.resolve(owner), key.value)  # type: ignore[attr-defined]
+            if t is ast.JoinedStr:
+                return ("fstr", [self.summarize(v.value, depth + 1) for v in node.values  # type: ignore[union-attr]
+                                 if type(v) is ast.FormattedValue])
+            if t is ast.BinOp and type(node.op) is ast.Div:  # type: ignore[union-attr]
+                # pathlib joins: BASE_DIR / "media"
+                return ("path", self.summarize(node.left, depth + 1), self.summarize(node.right, depth + 1))  # type: ignore[union-attr]
+        return ("expr",)
+
+    def value_kind(self, node: ast.AST | None) -> tuple[str, str]:
+        """(kind, ctor) of an assigned value."""
+        t = type(node)
+        if t is ast.Constant:
+            return _LITERAL_KINDS.get(type(node.value), "const"), ""  # type: ignore[union-attr]
+        kind = _NODE_KINDS.get(t)
+        if kind:
+            return kind, ""
+        if t is ast.Call:
+            func = dotted(node.func)  # type: ignore[union-attr]
+            if func:
+                return "call", self.resolve(func)
+            return "call", ""
+        if t is ast.Name or t is ast.Attribute:
+            chain = dotted(node)  # type: ignore[arg-type]
+            return "alias", self.resolve(chain) if chain else ""
+        return "expr", ""
+
+    # ---- statements --------------------------------------------------------
+
+    def body(self, stmts: list[ast.stmt]) -> None:
+        for stmt in stmts:
+            self.stmt(stmt)
+
+    def stmt(self, node: ast.stmt) -> None:
+        t = type(node)
+        if t is ast.Expr:
+            self.expr(node.value, "load")  # type: ignore[attr-defined]
+        elif t is ast.Assign:
+            self.assign(node.targets, node.value, node.lineno)  # type: ignore[attr-defined]
+        elif t is ast.AnnAssign:
+            if node.value is not None:  # type: ignore[attr-defined]
+                self.assign([node.target], node.value, node.lineno)  # type: ignore[attr-defined]
+        elif t is ast.AugAssign:
+            self.expr(node.value, "load")  # type: ignore[attr-defined]
+            target = node.target  # type: ignore[attr-defined]
+            if type(target) is ast.Name and self.scope is not None:
+                if target.id not in self.scope.globals:
+                    self.scope.locals.add(target.id)
+            self.expr(target, "aug")
+        elif t is ast.FunctionDef or t is ast.AsyncFunctionDef:
+            self.function(node)  # type: ignore[arg-type]
+        elif t is ast.ClassDef:
+            self.classdef(node)  # type: ignore[arg-type]
+        elif t is ast.Return:
+            if node.value is not None:  # type: ignore[attr-defined]
+                self.expr(node.value, "load")  # type: ignore[attr-defined]
+        elif t is ast.If or t is ast.While:
+            self.expr(node.test, "load")  # type: ignore[attr-defined]
+            self.body(node.body)  # type: ignore[attr-defined]
+            self.body(node.orelse)  # type: ignore[attr-defined]
+        elif t is ast.For or t is ast.AsyncFor:
+            self.expr(node.iter, "iter")  # type: ignore[attr-defined]
+            self.target(node.target)  # type: ignore[attr-defined]
+            self.body(node.body)  # type: ignore[attr-defined]
+            self.body(node.orelse)  # type: ignore[attr-defined]
+        elif t is ast.With or t is ast.AsyncWith:
+            for item in node.items:  # type: ignore[attr-defined]
+                self.expr(item.context_expr, "with")
+                if item.optional_vars is not None:
+                    self.target(item.optional_vars)
+            self.body(node.body)  # type: ignore[attr-defined]
+        elif t is ast.Try or t is ast.TryStar:
+            self.body(node.body)  # type: ignore[attr-defined]
+            for handler in node.handlers:  # type: ignore[attr-defined]
+                if handler.type is not None:
+                    self.expr(handler.type, "load")
+                if handler.name and self.scope is not None:
+                    self.scope.locals.add(handler.name)
+                self.body(handler.body)
+            self.body(node.orelse)  # type: ignore[attr-defined]
+            self.body(node.finalbody)  # type: ignore[attr-defined]
+        elif t is ast.Delete:
+            for target in node.targets:  # type: ignore[attr-defined]
+                self.expr(target, "del")
+        elif t is ast.Import:
+            self.import_(node)  # type: ignore[arg-type]
+        elif t is ast.ImportFrom:
+            self.import_from(node)  # type: ignore[arg-type]
+        elif t is ast.Global or t is ast.Nonlocal:
+            if self.scope is not None:
+                self.scope.globals.update(node.names)  # type: ignore[attr-defined]
+                if t is ast.Global:
+                    for name in node.names:  # type: ignore[attr-defined]
+                        self.globals_declared.append((self.scope.name, name))
+        elif t is ast.Match:
+            self.expr(node.subject, "load")  # type: ignore[attr-defined]
+            for case in node.cases:  # type: ignore[attr-defined]
+                if case.guard is not None:
+                    self.expr(case.guard, "load")
+                self.body(case.body)
+        elif t is ast.Raise:
+            if node.exc is not None:  # type: ignore[attr-defined]
+                self.expr(node.exc, "load")  # type: ignore[attr-defined]
+        elif t is ast.Assert:
+            self.expr(node.test, "load")  # type: ignore[attr-defined]
+
+    def import_(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.asname:
+                self.bind_import(alias.asname, alias.name)
+            else:
+                root = alias.name.partition(".")[0]
+                self.bind_import(root, root)
+
+    def import_from(self, node: ast.ImportFrom) -> None:
+        base = node.module or ""
+        if node.level:
+            parts = self.package.split(".") if self.package else []
+            keep = len(parts) - (node.level - 1)
+            prefix = ".".join(parts[: max(keep, 0)])
+            base = f"{prefix}.{base}".strip(".") if base else prefix
+        for alias in node.names:
+            if alias.name == "*":
+                self.star_imports.append(base)
+                continue
+            self.bind_import(alias.asname or alias.name, f"{base}.{alias.name}" if base else alias.name)
+
+    def bind_import(self, local: str, target: str) -> None:
+        if self.scope is None:
+            self.imports[local] = target
+        else:
+            self.scope.locals.add(local)
+            self.imports.setdefault(local, target)
+
+    def assign(self, targets: list[ast.expr], value: ast.expr, line: int) -> None:
+        self.expr(value, "load")
+        for target in targets:
+            self.target(target, value, line)
+
+    def target(self, node: ast.expr, value: ast.expr | None = None, line: int = 0) -> None:
+        """An assignment target: a binding at import time, a store inside a function."""
+        t = type(node)
+        if t is ast.Name:
+            name = node.id  # type: ignore[attr-defined]
+            if self.scope is not None and name not in self.scope.globals:
+                self.scope.locals.add(name)
+                return
+            if self.scope is None:
+                self.define(name, value, line or node.lineno)
+                return
+            self.expr(node, "store")
+        elif t is ast.Tuple or t is ast.List:
+            for elt in node.elts:  # type: ignore[attr-defined]
+                self.target(elt)
+        elif t is ast.Starred:
+            self.target(node.value)  # type: ignore[attr-defined]
+        else:
+            if value is not None and t is ast.Subscript:
+                self.config_subscript(node, value)  # type: ignore[arg-type]
+            if value is not None and t is ast.Attribute and self.scope is not None:
+                self.instance_attribute(node, value)  # type: ignore[arg-type]
+            self.expr(node, "store")
+
+    def define(self, name: str, value: ast.expr | None, line: int) -> None:
+        kind, ctor = self.value_kind(value)
+        qual = f"{self.class_stack[-1]}.{name}" if self.class_stack else name
+        scope = "class" if self.class_stack else "module"
+        summary = self.summarize(value) if value is not None else ("expr",)
+        self.bindings.append(Binding(qual, line, kind, scope, ctor, summary))
+        if name.isupper() and value is not None and kind not in ("lambda", "expr"):
+            where = f"class:{self.class_stack[-1]}" if self.class_stack else "module"
+            self.config.append(ConfigItem(name, summary, line, where))
+        last = self.calls[-1] if self.calls else None
+        if kind == "call" and last is not None and last.callee == ctor and last.line == value.lineno:  # type: ignore[union-attr]
+            self.calls[-1] = replace(last, target=qual)  # the call recorded just before, named
+
+    def instance_attribute(self, node: ast.Attribute, value: ast.expr) -> None:
+        """`self.x = <container>` in `__init__`: a per-instance attribute worth knowing."""
+        scope = self.scope
+        if (
+            scope is not None
+            and scope.cls
+            and scope.name.endswith(".__init__")
+            and type(node.value) is ast.Name
+            and node.value.id == "self"
+        ):
+            kind, ctor = self.value_kind(value)
+            self.bindings.append(
+                Binding(f"{scope.cls}.{node.attr}", node.lineno, kind, "instance", ctor)
+            )
+
+    def config_subscript(self, node: ast.Subscript, value: ast.expr) -> None:
+        """`app.config["KEY"] = value`."""
+        owner = dotted(node.value)
+        key = node.slice
+        if (
+            owner
+            and owner.rpartition(".")[2] in ("config", "settings")
+            and type(key) is ast.Constant
+            and isinstance(key.value, str)
+        ):
+            self.config.append(ConfigItem(key.value, self.summarize(value), node.lineno, "config"))
+
+    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for dec in node.decorator_list:
+            self.expr(dec, "decorator")
+        args = node.args
+        for default in args.defaults + [d for d in args.kw_defaults if d is not None]:
+            self.expr(default, "load")
+        cls = self.class_stack[-1] if self.class_stack else ""
+        if self.scope is None:
+            qual = f"{cls}.{node.name}" if cls else node.name
+            decorators = tuple(self.summarize(d) for d in node.decorator_list)
+            params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+            if cls and params and params[0] in ("self", "cls"):
+                params = params[1:]
+            takes = ("params", len(params) + bool(args.vararg) + bool(args.kwarg))
+            self.bindings.append(
+                Binding(qual, node.lineno, "function", "class" if cls else "module", "", takes, decorators)
+            )
+        else:
+            self.scope.locals.add(node.name)
+            qual = f"{self.scope.name}.{node.name}"
+        outer = self.scope
+        scope = _Scope(qual, cls if outer is None else outer.cls)
+        for a in args.posonlyargs + args.args + args.kwonlyargs:
+            scope.locals.add(a.arg)
+        if args.vararg:
+            scope.locals.add(args.vararg.arg)
+        if args.kwarg:
+            scope.locals.add(args.kwarg.arg)
+        self.scope = scope
+        saved_classes = self.class_stack
+        self.class_stack = []
+        self.body(node.body)
+        self.class_stack = saved_classes
+        self.scope = outer
+        self.close(scope)
+
+    def close(self, scope: _Scope) -> None:
+        """Keep the uses of names that are not the function's own."""
+        local = scope.locals - scope.globals
+        for use in scope.uses:
+            root = use.chain.partition(".")[0]
+            if root in ("self", "cls") and use.cls:
+                self.uses.append(use)
+            elif root not in local:
+                if self.scope is not None and root in self.scope.locals:
+                    continue  # a closure variable of the enclosing function
+                self.uses.append(use)
+                self.runtime_refs.add(use.chain)
+
+    def classdef(self, node: ast.ClassDef) -> None:
+        for dec in node.decorator_list:
+            self.expr(dec, "decorator")
+        bases = []
+        for base in node.bases:
+            self.expr(base, "load")
+            chain = dotted(base)
+            if chain:
+                bases.append(self.resolve(chain))
+        for kw in node.keywords:
+            self.expr(kw.value, "load")
+        if self.scope is None:
+            qual = f"{self.class_stack[-1]}.{node.name}" if self.class_stack else node.name
+            decorators = tuple(self.summarize(d) for d in node.decorator_list)
+            self.bindings.append(
+                Binding(qual, node.lineno, "class", "module", "", ("expr",), decorators, tuple(bases))
+            )
+            self.class_stack.append(qual)
+            self.body(node.body)
+            self.class_stack.pop()
+        else:
+            self.scope.locals.add(node.name)
+            self.body(node.body)
+
+    # ---- expressions -------------------------------------------------------
+
+    def use(self, chain: str, ctx: str, line: int) -> None:
+        scope = self.scope
+        if scope is None:
+            if ctx in ("call", "decorator"):
+                self.import_time_calls.add(self.resolve(chain))
+            return
+        scope.uses.append(Use(chain, line, ctx, scope.name, scope.cls))
+
+    def expr(self, node: ast.expr, ctx: str) -> None:
+        t = type(node)
+        if t is ast.Name:
+            self.use(node.id, ctx, node.lineno)  # type: ignore[attr-defined]
+        elif t is ast.Attribute:
+            chain = dotted(node)
+            if chain is not None:
+                self.use(chain, ctx, node.lineno)
+            else:
+                self.expr(node.value, _through_attribute(ctx, node.attr))  # type: ignore[attr-defined]
+        elif t is ast.Subscript:
+            self.expr(node.value, _through_subscript(ctx))  # type: ignore[attr-defined]
+            self.expr(node.slice, "load")  # type: ignore[attr-defined]
+        elif t is ast.Call:
+            self.call(node)  # type: ignore[arg-type]
+        elif t is ast.Constant:
+            return
+        elif t is ast.Compare:
+            ops = node.ops  # type: ignore[attr-defined]
+            identity = any(type(op) in (ast.Is, ast.IsNot) for op in ops)
+            left_ctx = "is" if identity else "load"
+            self.expr(node.left, left_ctx)  # type: ignore[attr-defined]
+            for op, comp in zip(ops, node.comparators):  # type: ignore[attr-defined]
+                if type(op) in (ast.In, ast.NotIn):
+                    self.expr(comp, "contains")
+                else:
+                    self.expr(comp, "is" if identity else "load")
+        elif t in (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp):
+            for gen in node.generators:  # type: ignore[attr-defined]
+                self.expr(gen.iter, "iter")
+                self.comprehension_target(gen.target)
+                for cond in gen.ifs:
+                    self.expr(cond, "load")
+            if t is ast.DictComp:
+                self.expr(node.key, "load")  # type: ignore[attr-defined]
+                self.expr(node.value, "load")  # type: ignore[attr-defined]
+            else:
+                self.expr(node.elt, "load")  # type: ignore[attr-defined]
+        elif t is ast.Lambda:
+            outer = self.scope
+            scope = _Scope(f"{outer.name}.<lambda>" if outer else "<lambda>", outer.cls if outer else "")
+            args = node.args  # type: ignore[attr-defined]
+            for a in args.posonlyargs + args.args + args.kwonlyargs:
+                scope.locals.add(a.arg)
+            self.scope = scope
+            self.expr(node.body, "load")  # type: ignore[attr-defined]
+            self.scope = outer
+            self.close(scope)
+        elif t is ast.NamedExpr:
+            self.expr(node.value, "load")  # type: ignore[attr-defined]
+            if self.scope is not None:
+                self.scope.locals.add(node.target.id)  # type: ignore[attr-defined]
+        elif t is ast.Starred:
+            self.expr(node.value, ctx)  # type: ignore[attr-defined]
+        else:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.expr):
+                    self.expr(child, "load")
+
+    def comprehension_target(self, node: ast.expr) -> None:
+        if self.scope is None:
+            return
+        for sub in ast.walk(node):
+            if type(sub) is ast.Name:
+                self.scope.locals.add(sub.id)  # type: ignore[attr-defined]
+
+    def call(self, node: ast.Call) -> None:
+        func = node.func
+        chain = dotted(func)
+        if chain is not None:
+            self.use(chain, "call", node.lineno)
+            builtin = chain if "." not in chain else ""
+            callee = self.resolve(chain)
+            method = chain.rpartition(".")[2]
+            if callee.partition(".")[0] in WATCHED_ROOTS or callee == "open" or (
+                "." in chain and method in WATCHED_METHODS
+            ):
+                self.record_call(node, callee if callee.partition(".")[0] in WATCHED_ROOTS
+                                 or callee == "open" else "." + method)
+            if "." in chain and method in CONFIG_METHODS:
+                owner = chain.rpartition(".")[0].rpartition(".")[2]
+                if owner == "config":
+                    for kw in node.keywords:
+                        if kw.arg:
+                            self.config.append(
+                                ConfigItem(kw.arg, self.summarize(kw.value), node.lineno, "config")
+                            )
+                    for arg in node.args:
+                        if type(arg) is ast.Dict:
+                            for key, value in zip(arg.keys, arg.values):
+                                if type(key) is ast.Constant and isinstance(key.value, str):
+                                    self.config.append(
+                                        ConfigItem(key.value, self.summarize(value), node.lineno, "config")
+                                    )
+        else:
+            builtin = ""
+            self.expr(func, "call")
+        arg_ctx = "len" if builtin == "len" else "iter" if builtin in ITERATING_BUILTINS else "arg"
+        for arg in node.args:
+            self.expr(arg, arg_ctx)
+        for kw in node.keywords:
+            self.expr(kw.value, "arg")
+
+    def record_call(self, node: ast.Call, callee: str, target: str = "") -> None:
+        self.calls.append(
+            CallSite(
+                callee=callee,
+                line=node.lineno,
+                args=tuple(self.summarize(a) for a in node.args),
+                kwargs=tuple((k.arg, self.summarize(k.value)) for k in node.keywords if k.arg),
+                func=self.scope.name if self.scope else "",
+                target=target,
+            )
+        )
+
+
+def _through_subscript(ctx: str) -> str:
+    """How `x` is used when `x[...]` is used as ctx."""
+    if ctx in ("store", "del", "aug"):
+        return "sub-" + ctx
+    if ctx.startswith(("sub-", "nested-")) and ctx != "sub-load":
+        return "nested-" + ctx.partition("-")[2]
+    if ctx.startswith("mcall:"):
+        method = ctx[6:]
+        return f"nested-call:{method}" if method in MUTATING_METHODS else "sub-load"
+    if ctx == "attr-store":
+        return "nested-store"
+    return "sub-load"
+
+
+def _through_attribute(ctx: str, attr: str) -> str:
+    """How `x` is used when `x.attr` is used as ctx (x not a plain name chain)."""
+    if ctx == "call":
+        return "mcall:" + attr
+    if ctx in ("store", "aug", "del"):
+        return "attr-store"
+    return "load"
+
+
+def _allows(source: str) -> list[Allow]:
+    out = []
+    for number, text in enumerate(source.splitlines(), start=1):
+        if "migrator:" in text:
+            match = _ALLOW.search(text)
+            if match:
+                out.append(Allow(number, match.group(1), match.group(2).strip()))
+    return out
+
+
+def extract_facts(tree: ast.Module, source: str, module: str, path: str, is_package: bool) -> ModuleFacts:
+    """The facts of one parsed module."""
+    return FactExtractor(module, path, is_package).run(tree, source)
+
+
+def literal(summary: Summary) -> Any:
+    """The plain Python value of a summary made only of constants, dicts and lists, else None."""
+    tag = summary[0]
+    if tag == "const":
+        return summary[1]
+    if tag == "dict":
+        return {k: literal(v) for k, v in summary[1].items()}
+    if tag == "list":
+        return [literal(v) for v in summary[1]]
+    return None

@@ -1,0 +1,91 @@
+"""What one module says about state, as plain data: the output of the per-file pass.
+
+A worker parses a file once with the stdlib `ast` and keeps only what the
+detectors need: module- and class-level bindings, imports, how functions use
+names that are not their own (reads, writes, mutations, iteration), calls to
+libraries that keep state, and framework configuration. Facts are small,
+picklable and cached by content hash, so a re-scan skips unchanged files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# A literal summary of an argument or value: ("const", v) | ("name", chain) |
+# ("call", chain, args, kwargs) | ("dict", {k: summary}) | ("list", [...]) | ("expr",)
+Summary = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A name defined at module level, on a class body, or on `self` in `__init__`."""
+
+    name: str  # "SESSIONS", "Manager.active" (class or instance attribute)
+    line: int
+    kind: str  # dict, list, set, int, str, none, call, function, class, ...
+    scope: str  # module | class | instance
+    ctor: str = ""  # for kind "call": the callee, resolved through this module's imports
+    value: Summary = ("expr",)  # the assigned value, summarised
+    decorators: tuple[Summary, ...] = ()  # for functions and classes
+    bases: tuple[str, ...] = ()  # for classes: resolved base names
+
+
+@dataclass(frozen=True)
+class Use:
+    """One place inside a function where a non-local dotted name is used."""
+
+    chain: str  # as written, maximal dotted chain: "S", "state.SESSIONS.get", "self.active"
+    line: int
+    ctx: str  # load, store, del, aug, call, arg, iter, len, is, contains, sub-load, sub-store,
+    # sub-del, sub-aug, nested-store, nested-del, nested-aug, nested-call:<m>
+    func: str  # enclosing function, e.g. "add_to_cart" or "Manager.connect"
+    cls: str = ""  # enclosing class when the chain starts with self/cls
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call to a watched library or method, with its arguments summarised."""
+
+    callee: str  # resolved through imports: "shelve.open", "open", ".save" for a method call
+    line: int
+    args: tuple[Summary, ...]
+    kwargs: tuple[tuple[str, Summary], ...]
+    func: str  # enclosing function, "" at module level
+    target: str = ""  # the name the result is assigned to, when it is
+
+
+@dataclass(frozen=True)
+class ConfigItem:
+    """A framework setting: `KEY = value` at module/class level, `app.config[KEY] = v`, ..."""
+
+    key: str
+    value: Summary
+    line: int
+    where: str  # module | class:<Name> | config
+
+
+@dataclass(frozen=True)
+class Allow:
+    """A `# migrator: allow[category] reason` comment."""
+
+    line: int
+    category: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    module: str  # dotted module name
+    path: str  # relative to the scan root, '/' separators
+    lines: int
+    imports: dict[str, str] = field(default_factory=dict)  # local name -> qualified name
+    star_imports: tuple[str, ...] = ()
+    bindings: tuple[Binding, ...] = ()
+    uses: tuple[Use, ...] = ()
+    calls: tuple[CallSite, ...] = ()
+    config: tuple[ConfigItem, ...] = ()
+    globals_declared: tuple[tuple[str, str], ...] = ()  # (function, name)
+    import_time_calls: frozenset[str] = frozenset()  # chains called or used as decorators at import
+    runtime_refs: frozenset[str] = frozenset()  # chains loaded inside functions (imports/defs)
+    allows: tuple[Allow, ...] = ()

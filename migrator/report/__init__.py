@@ -1,0 +1,70 @@
+"""Views of a `ScanResult`: `table` (terminal), `sarif` (code scanning), `markdown` (PRs, wikis).
+
+This module holds what the views share: the order findings are shown in and the summary
+sentences, so every format says the same thing in the same order.
+"""
+
+from __future__ import annotations
+
+from migrator.model import CATEGORIES, CONFIDENCES, Finding, ScanResult
+
+SEVERITIES = ("error", "warning", "note")
+
+
+def _rank(value: str, order: tuple[str, ...]) -> int:
+    return order.index(value) if value in order else len(order)
+
+
+def finding_order(finding: Finding) -> tuple[int, int, str, int, str]:
+    """Most urgent first: severity, then confidence, then location."""
+    return (
+        _rank(finding.severity, SEVERITIES),
+        _rank(finding.confidence, CONFIDENCES),
+        finding.path,
+        finding.line,
+        finding.symbol,
+    )
+
+
+def by_category(result: ScanResult) -> list[tuple[str, list[Finding]]]:
+    """Non-empty groups in the order of `CATEGORIES`, each sorted by `finding_order`."""
+    groups = []
+    for category in CATEGORIES:
+        found = sorted((f for f in result.findings if f.category == category), key=finding_order)
+        if found:
+            groups.append((category, found))
+    return groups
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 file`, `3 files`."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def severity_counts(result: ScanResult) -> str:
+    """E.g. `2 errors, 3 warnings`; empty when there are no findings."""
+    seen = sorted({f.severity for f in result.findings}, key=lambda s: _rank(s, SEVERITIES))
+    return ", ".join(plural(sum(1 for f in result.findings if f.severity == s), s) for s in seen)
+
+
+def summary_line(result: ScanResult) -> str:
+    """One sentence: what was scanned, how long it took, what was found."""
+    scanned = (
+        f"Scanned {plural(result.files, 'file')} ({plural(result.lines, 'line')}) "
+        f"in {result.seconds:.2f} s"
+    )
+    if not result.findings:
+        return f"{scanned}: no process-local state found."
+    return f"{scanned}: {plural(len(result.findings), 'finding')} ({severity_counts(result)})."
+
+
+def deployment_line(result: ScanResult) -> str:
+    """The live-bug warning when several processes already serve the target, else empty."""
+    deployment = result.deployment
+    if not deployment.multi_process:
+        return ""
+    sources = f" ({'; '.join(deployment.sources)})" if deployment.sources else ""
+    return (
+        f"The service already runs {deployment.processes} processes{sources}: "
+        "these are live bugs, not future ones."
+    )

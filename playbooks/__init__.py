@@ -1,0 +1,1 @@
+"""Playbooks, one TOML file a category (shipped as ``migrator.playbooks``)."""
