@@ -49,7 +49,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version."
+    ),
 ) -> None:
     """Take a stateful Python web service to a stateless one."""
 
@@ -66,11 +68,18 @@ def run_scan(path: Path, jobs: int | None, use_cache: bool):  # type: ignore[no-
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
             with Progress(
-                TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), console=stderr, transient=True
+                TextColumn("scanning"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=stderr,
+                transient=True,
             ) as bar:
                 task = bar.add_task("scan", total=None)
                 return scan_project(
-                    path, jobs=jobs, use_cache=use_cache, display_root=str(path),
+                    path,
+                    jobs=jobs,
+                    use_cache=use_cache,
+                    display_root=str(path),
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
         return scan_project(path, jobs=jobs, use_cache=use_cache, display_root=str(path))
@@ -93,9 +102,15 @@ def emit(text: str, output: Path | None) -> None:
 def scan(
     path: Path = typer.Argument(Path("."), help="The project's root folder."),
     format: ScanFormat = typer.Option(ScanFormat.table, "--format", "-f", help="Output format."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
-    jobs: int | None = typer.Option(None, "--jobs", "-j", help="Parser processes (default: CPU count)."),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Parse every file, ignoring the cache."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write to FILE instead of stdout."
+    ),
+    jobs: int | None = typer.Option(
+        None, "--jobs", "-j", help="Parser processes (default: CPU count)."
+    ),
+    no_cache: bool = typer.Option(
+        False, "--no-cache", help="Parse every file, ignoring the cache."
+    ),
 ) -> None:
     """Inventory every stateful component: sessions, caches, counters, locks, files, ..."""
     result = run_scan(path, jobs, not no_cache)
@@ -118,6 +133,139 @@ def scan(
             emit(console.export_text(), output)
         else:
             render_table(result, Console())
+
+
+@app.command()
+def plan(
+    path: Path = typer.Argument(Path("."), help="The project's root folder."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder for the plan (default PATH/migration-plan)."
+    ),
+    jobs: int | None = typer.Option(
+        None, "--jobs", "-j", help="Parser processes (default: CPU count)."
+    ),
+) -> None:
+    """Write the phased migration plan: plan.json (editable), PLAN.md and plan.html."""
+    from migrator.plan import build_plan, load_plan, write_plan
+
+    out_dir = out if out is not None else path / "migration-plan"
+    previous = None
+    if (out_dir / "plan.json").is_file():
+        try:
+            previous = load_plan(out_dir / "plan.json")
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+    result = run_scan(path, jobs, True)
+    outcome = build_plan(result, previous)
+    try:
+        written = write_plan(outcome, out_dir)
+    except OSError as exc:
+        raise fail(f"cannot write the plan to {out_dir}: {exc.strerror or exc}") from None
+    console = Console()
+    phases = outcome.plan.phases
+    console.print(
+        f"Planned {len(result.findings)} components in {len(phases)} phases.", highlight=False
+    )
+    for phase in phases:
+        console.print(
+            f"  phase {phase.number}: {phase.title} ({len(phase.findings)} components, risk {phase.risk})",
+            highlight=False,
+        )
+    for finding in outcome.appeared:
+        console.print(
+            f"  new since the last plan: {finding.qualname} ({finding.category})", highlight=False
+        )
+    for finding in outcome.disappeared:
+        console.print(
+            f"  gone since the last plan: {finding.qualname} ({finding.category})", highlight=False
+        )
+    for note in outcome.notes:
+        console.print(f"  note: {note}", highlight=False)
+    console.print("Wrote " + ", ".join(str(p) for p in written), highlight=False)
+    if phases:
+        console.print(
+            f"Next: `migrator apply {path} --phase 1` on a clean git tree.", highlight=False
+        )
+
+
+class CheckFormat(str, Enum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+
+
+@app.command()
+def check(
+    path: Path = typer.Argument(Path("."), help="The project's root folder."),
+    baseline: Path | None = typer.Option(
+        None,
+        "--baseline",
+        help="Accepted findings (default PATH/migrator-baseline.json when present).",
+    ),
+    format: CheckFormat = typer.Option(CheckFormat.table, "--format", "-f", help="Output format."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write to FILE instead of stdout."
+    ),
+    write_baseline_: bool = typer.Option(
+        False,
+        "--write-baseline",
+        help="Accept every current finding: write the baseline and exit 0.",
+    ),
+    jobs: int | None = typer.Option(
+        None, "--jobs", "-j", help="Parser processes (default: CPU count)."
+    ),
+) -> None:
+    """Fail (exit 1) when local state appears that the baseline or an allow comment does not accept."""
+    from migrator.guard import DEFAULT_BASELINE, compare, write_baseline
+
+    result = run_scan(path, jobs, True)
+    default = path / DEFAULT_BASELINE
+    if write_baseline_:
+        target = baseline or default
+        try:
+            write_baseline(result, target)
+        except OSError as exc:
+            raise fail(f"cannot write {target}: {exc.strerror or exc}") from None
+        Console(stderr=True).print(f"Wrote {target} with {len(result.findings)} accepted findings.")
+        return
+    chosen = baseline if baseline is not None else (default if default.is_file() else None)
+    try:
+        outcome = compare(result, chosen, path)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if format is CheckFormat.json:
+        emit(json.dumps(outcome.to_json(), indent=2), output)
+    elif format is CheckFormat.sarif:
+        from dataclasses import replace
+
+        from migrator.report.sarif import to_sarif
+
+        emit(
+            json.dumps(to_sarif(replace(result, findings=outcome.new), __version__), indent=2),
+            output,
+        )
+    else:
+        console = Console()
+        for invalid in outcome.invalid_allows:
+            console.print(
+                f"invalid allow comment at {invalid.location}: {invalid.problem}", highlight=False
+            )
+        for item in outcome.allowed:
+            console.print(f"allowed: {item.finding.qualname} ({item.reason})", highlight=False)
+        if outcome.new:
+            from dataclasses import replace
+
+            from migrator.report.table import render_table
+
+            console.print(f"[bold red]{len(outcome.new)} new stateful components[/bold red]:")
+            render_table(replace(result, findings=outcome.new), console)
+        else:
+            console.print(
+                f"No new local state ({len(outcome.baselined)} accepted in the baseline, "
+                f"{len(outcome.allowed)} allowed by comments, {len(outcome.fixed)} fixed).",
+                highlight=False,
+            )
+    raise typer.Exit(outcome.exit_code)
 
 
 @app.command()
@@ -158,6 +306,7 @@ def main() -> None:
         stderr.print(
             f"migrator: internal error: {exc.__class__.__name__}: {exc} "
             "(set MIGRATOR_DEBUG=1 for the traceback)",
-            markup=False, highlight=False,
+            markup=False,
+            highlight=False,
         )
         sys.exit(2)

@@ -20,6 +20,7 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     exclude: tuple[str, ...] = ()  # gitignore-style patterns
+    include_tests: bool = False  # tests, fixtures, docs and examples are left out by default
     stores: dict[str, str] = field(default_factory=dict)  # category -> store
     key_prefix: str = ""
     ttls: dict[str, int] = field(default_factory=dict)  # category or symbol -> seconds
@@ -46,6 +47,7 @@ def load_settings(root: Path) -> Settings:
         raise SettingsError(f"{path}: tool.migrator.stores and tool.migrator.ttl must be tables")
     return Settings(
         exclude=tuple(exclude),
+        include_tests=bool(table.get("include_tests", False)),
         stores={str(k): str(v) for k, v in stores.items()},
         key_prefix=str(table.get("key_prefix", "")),
         ttls={str(k): int(v) for k, v in ttls.items()},

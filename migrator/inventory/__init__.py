@@ -6,19 +6,20 @@ files -> parsed facts (process pool, content-hash cache) -> project symbol table
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import multiprocessing
 import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
-from migrator.inventory.assemble import find_state
-from migrator.inventory.cache import load_cache, save_cache
-from migrator.inventory.deployment import read_deployment
+from migrator.inventory.cache import load_facts, load_result, save_facts, save_result
+from migrator.inventory.deployment import is_deployment_file
 from migrator.inventory.files import list_project_files, module_name
 from migrator.inventory.parse import ParseJob, ParseOutcome, digest_of, parse_file
-from migrator.inventory.symbols import Project
 from migrator.model import ScanResult, Skipped
 from migrator.settings import load_settings
 
@@ -31,6 +32,8 @@ class ScanError(ValueError):
 
 
 def _parse_chunk(root: str, jobs: list[ParseJob]) -> list[ParseOutcome]:
+    # ASTs hold no reference cycles: the cyclic collector would only rescan them, often.
+    gc.disable()
     return [parse_file(root, job) for job in jobs]
 
 
@@ -45,49 +48,31 @@ def _chunks(jobs: list[ParseJob], sizes: dict[str, int], count: int) -> list[lis
     return [b for b in buckets if b]
 
 
-def parse_all(
-    root: Path, jobs: list[ParseJob], workers: int, use_cache: bool, progress: Progress | None
+def _parse(
+    root: Path,
+    todo: list[ParseJob],
+    sizes: dict[str, int],
+    workers: int,
+    progress: Progress | None,
+    done: int,
+    total: int,
 ) -> list[ParseOutcome]:
-    """Outcomes for every job: from the cache where the bytes are unchanged, else parsed."""
-    cached = load_cache(root) if use_cache else {}
-    outcomes: dict[str, ParseOutcome] = {}
-    todo: list[ParseJob] = []
-    sizes: dict[str, int] = {}
-    for job in jobs:
-        try:
-            data = (root / job.path).read_bytes()
-        except OSError as exc:
-            outcomes[job.path] = ParseOutcome(job.path, "", None, f"unreadable: {exc.strerror or exc}")
-            continue
-        hit = cached.get(digest_of(data, job))
-        if hit is not None:
-            outcomes[job.path] = hit
-        else:
-            todo.append(job)
-            sizes[job.path] = len(data)
-    total = len(jobs)
-    done = len(outcomes)
-    if progress:
-        progress(done, total)
+    """Parse the files not in the cache: in this process when few, else in a pool."""
+    out: list[ParseOutcome] = []
     if len(todo) < POOL_THRESHOLD or workers <= 1:
         for job in todo:
-            outcomes[job.path] = parse_file(str(root), job)
-            done += 1
-            if progress and done % 25 == 0:
-                progress(done, total)
-    else:
-        context = multiprocessing.get_context("fork") if os.name == "posix" else None
-        pieces = _chunks(todo, sizes, workers * 4)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            for result in pool.map(_parse_chunk, [str(root)] * len(pieces), pieces):
-                for outcome in result:
-                    outcomes[outcome.path] = outcome
-                done += len(result)
-                if progress:
-                    progress(done, total)
-    if use_cache:
-        save_cache(root, {o.digest: o for o in outcomes.values() if o.digest})
-    return [outcomes[job.path] for job in jobs]
+            out.append(parse_file(str(root), job))
+            if progress and len(out) % 25 == 0:
+                progress(done + len(out), total)
+        return out
+    context = multiprocessing.get_context("fork") if os.name == "posix" else None
+    pieces = _chunks(todo, sizes, workers * 4)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for result in pool.map(_parse_chunk, [str(root)] * len(pieces), pieces):
+            out.extend(result)
+            if progress:
+                progress(done + len(out), total)
+    return out
 
 
 def scan_project(
@@ -99,23 +84,101 @@ def scan_project(
     display_root: str | None = None,
 ) -> ScanResult:
     """Inventory the project at `root`. Raises ScanError for a root that cannot be scanned."""
+    # The scan makes many small objects and no cycles; the cyclic collector only slows it.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _scan(root, jobs, use_cache, progress, display_root)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _scan(
+    root: Path,
+    jobs: int | None,
+    use_cache: bool,
+    progress: Progress | None,
+    display_root: str | None,
+) -> ScanResult:
     started = time.perf_counter()
     if not root.exists():
         raise ScanError(f"no such path: {root}")
     if not root.is_dir():
         raise ScanError(f"not a folder: {root} (give the project's root folder)")
+    shown_root = display_root if display_root is not None else str(root)
     settings = load_settings(root)
-    files = list_project_files(root, settings.exclude)
+    files = list_project_files(root, settings.exclude, settings.include_tests)
     packages = frozenset(p.rpartition("/")[0] for p in files.python if p.endswith("__init__.py"))
     parse_jobs = [ParseJob(p, *module_name(p, packages)) for p in files.python]
+
+    # Hash every file: the digests pick cached facts and tell whether anything changed at all.
+    digests: dict[str, str] = {}
+    sizes: dict[str, int] = {}
+    unreadable: dict[str, ParseOutcome] = {}
+    tree = hashlib.blake2b(digest_size=16)
+    for job in parse_jobs:
+        try:
+            data = (root / job.path).read_bytes()
+        except OSError as exc:
+            unreadable[job.path] = ParseOutcome(
+                job.path, "", None, f"unreadable: {exc.strerror or exc}"
+            )
+            continue
+        digests[job.path] = digest_of(data, job)
+        sizes[job.path] = len(data)
+        tree.update(f"{job.path}\0{digests[job.path]}\n".encode())
+    for rel in files.other:  # deployment files and settings: size and time are enough
+        if rel != "pyproject.toml" and not is_deployment_file(rel):
+            continue
+        try:
+            st = (root / rel).stat()
+        except OSError:
+            continue
+        tree.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    tree_key = tree.hexdigest()
+
+    if use_cache:
+        cached_result = load_result(root, tree_key)
+        if cached_result is not None:
+            result = ScanResult.from_json(cached_result)
+            return replace(result, root=shown_root, seconds=time.perf_counter() - started)
+
+    cached = load_facts(root) if use_cache else {}
+    outcomes: dict[str, ParseOutcome] = dict(unreadable)
+    todo = []
+    for job in parse_jobs:
+        if job.path in unreadable:
+            continue
+        hit = cached.get(digests[job.path])
+        if hit is None:
+            todo.append(job)
+        elif hit.path == job.path or hit.facts is None:
+            outcomes[job.path] = replace(hit, path=job.path)
+        else:  # the same bytes elsewhere, such as two empty `__init__.py`
+            outcomes[job.path] = replace(
+                hit, path=job.path, facts=replace(hit.facts, path=job.path)
+            )
+    if progress:
+        progress(len(outcomes), len(parse_jobs))
     workers = jobs or os.cpu_count() or 1
-    outcomes = parse_all(root, parse_jobs, workers, use_cache, progress)
-    modules = [o.facts for o in outcomes if o.facts is not None]
-    skipped = list(files.skipped) + [Skipped(o.path, o.reason) for o in outcomes if o.facts is None]
+    for outcome in _parse(root, todo, sizes, workers, progress, len(outcomes), len(parse_jobs)):
+        outcomes[outcome.path] = outcome
+    if use_cache and todo:
+        save_facts(root, {o.digest: o for o in outcomes.values() if o.digest})
+
+    ordered = [outcomes[job.path] for job in parse_jobs]
+    modules = [o.facts for o in ordered if o.facts is not None]
+    skipped = list(files.skipped) + [Skipped(o.path, o.reason) for o in ordered if o.facts is None]
+    # Imported here: a scan of an unchanged tree never needs the detectors.
+    from migrator.inventory.assemble import find_state
+    from migrator.inventory.deployment import read_deployment
+    from migrator.inventory.symbols import Project
+
     deployment = read_deployment(root, list(files.python) + list(files.other))
     findings = find_state(Project(modules), deployment)
-    return ScanResult(
-        root=display_root if display_root is not None else str(root),
+    result = ScanResult(
+        root=shown_root,
         files=len(parse_jobs),
         lines=sum(m.lines for m in modules),
         seconds=time.perf_counter() - started,
@@ -123,3 +186,6 @@ def scan_project(
         findings=tuple(findings),
         deployment=deployment,
     )
+    if use_cache:
+        save_result(root, tree_key, result.to_json())
+    return result

@@ -8,6 +8,7 @@ are computed here, the same way for every detector, from the evidence alone.
 from __future__ import annotations
 
 from migrator.inventory.detectors import (
+    Claim,
     ContainerDetector,
     ProjectDetector,
     all_detectors,
@@ -33,16 +34,16 @@ def find_state(project: Project, deployment: Deployment) -> list[Finding]:
                 continue
             found.setdefault(comp.qualname, _container_finding(detector, comp, claim))
             break
-    for detector in detectors:
-        if isinstance(detector, ProjectDetector):
-            for item in detector.detect(project):
+    for project_detector in detectors:
+        if isinstance(project_detector, ProjectDetector):
+            for item in project_detector.detect(project):
                 found.setdefault(item.qualname, item)
     return sorted(
         (rate(f, deployment) for f in found.values()), key=lambda f: (f.path, f.line, f.symbol)
     )
 
 
-def _container_finding(detector: ContainerDetector, comp: Component, claim) -> Finding:  # type: ignore[no-untyped-def]
+def _container_finding(detector: ContainerDetector, comp: Component, claim: Claim) -> Finding:
     symbol = comp.symbol
     category = detector.category
     return finding(
@@ -84,9 +85,17 @@ def effort_of(finding: Finding) -> Effort:
     iterations = sum(1 for e in finding.evidence if e.access == "iterate")
     escapes = sum(1 for e in finding.evidence if e.detail in ("escape", "is"))
     manual = finding.automation == "manual"
-    points = 1 + sites // 4 + modules - 1 + 2 * nested + iterations + 2 * escapes + (3 if manual else 0)
-    parts = [f"{sites} access site{'s' if sites != 1 else ''} in {modules} module{'s' if modules != 1 else ''}"]
-    for count, what in ((nested, "nested mutation"), (iterations, "iteration"), (escapes, "escape")):
+    points = (
+        1 + sites // 4 + modules - 1 + 2 * nested + iterations + 2 * escapes + (3 if manual else 0)
+    )
+    parts = [
+        f"{sites} access site{'s' if sites != 1 else ''} in {modules} module{'s' if modules != 1 else ''}"
+    ]
+    for count, what in (
+        (nested, "nested mutation"),
+        (iterations, "iteration"),
+        (escapes, "escape"),
+    ):
         if count:
             parts.append(f"{count} {what}{'s' if count != 1 else ''}")
     if manual:

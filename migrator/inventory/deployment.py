@@ -22,13 +22,27 @@ from migrator.model import Deployment
 
 MAX_BYTES = 1 << 20
 SNIFF_BYTES = 256 << 10  # yaml outside deployment folders is read only when this small
-DEPLOY_DIRS = {"k8s", "kubernetes", "deploy", "deployment", "deployments", "manifests", "helm",
-               "charts", "infra", "ops"}
+DEPLOY_DIRS = {
+    "k8s",
+    "kubernetes",
+    "deploy",
+    "deployment",
+    "deployments",
+    "manifests",
+    "helm",
+    "charts",
+    "infra",
+    "ops",
+}
 K8S_KIND = re.compile(r"^kind:\s*(Deployment|StatefulSet|HorizontalPodAutoscaler)\b", re.M)
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "ReplicaSet", "Rollout", "DeploymentConfig"}
 # the options that set the worker process count, per server; daphne runs one process
-SERVER_FLAGS = {"gunicorn": ("-w", "--workers"), "uvicorn": ("--workers",),
-                "hypercorn": ("-w", "--workers"), "uwsgi": ("-p", "--processes", "--workers")}
+SERVER_FLAGS = {
+    "gunicorn": ("-w", "--workers"),
+    "uvicorn": ("--workers",),
+    "hypercorn": ("-w", "--workers"),
+    "uwsgi": ("-p", "--processes", "--workers"),
+}
 NUMBER = re.compile(r"[0-9]{1,6}")  # a count; longer digit strings are not process counts
 COUNT = re.compile(r"([0-9]{1,6})|\$\{\w+:-([0-9]{1,6})\}")  # or a shell default: ${WORKERS:-4}
 ENV_COUNT = re.compile(r"\bWEB_CONCURRENCY\b[\"']?\s*[=:]?\s*[\"']?([0-9]{1,6})\b")
@@ -37,8 +51,11 @@ LINE_KEYS = {  # the keys a line-oriented reader trusts, per kind of file
     "fly": re.compile(r"^\s*(min_machines_running)\s*=\s*([0-9]{1,6})\b"),
     "yaml": re.compile(r"^\s*-?\s*(replicas|maxReplicas|replicaCount)\s*:\s*[\"']?([0-9]{1,6})\b"),
 }
-APP_ENGINE_SCALING = {"automatic_scaling": "max_instances", "basic_scaling": "max_instances",
-                      "manual_scaling": "instances"}
+APP_ENGINE_SCALING = {
+    "automatic_scaling": "max_instances",
+    "basic_scaling": "max_instances",
+    "manual_scaling": "instances",
+}
 Unit = tuple[str, str]  # one service: its replicas multiply its workers
 
 
@@ -81,6 +98,11 @@ def read_deployment(root: Path, files: Sequence[str]) -> Deployment:
     facts.sort(key=lambda f: (f.path, f.line, f.processes))
     sources = tuple(dict.fromkeys(f.source() for f in facts))
     return Deployment(max(f.processes for f in facts), sources) if facts else Deployment()
+
+
+def is_deployment_file(rel: str) -> bool:
+    """Whether `read_deployment` would read this file (so a change to it can change the result)."""
+    return _kind_of(rel) is not None
 
 
 def _kind_of(rel: str) -> str | None:
@@ -191,8 +213,11 @@ def _gunicorn_config(rel: str, text: str) -> Iterator[Fact]:
         if "cpu_count" in source:
             count, note = max(2, one_cpu or 2), ", cpu-dependent"
         else:
-            count, note = (one_cpu, "") if one_cpu is not None else (max(defaults, default=0),
-                                                                     ", the default")
+            count, note = (
+                (one_cpu, "")
+                if one_cpu is not None
+                else (max(defaults, default=0), ", the default")
+            )
         if count > 0:
             yield Fact(rel, node.lineno, count, f"workers = {source}{note}")
 
@@ -251,8 +276,13 @@ def _document(rel: str, index: int, doc: Any) -> Iterator[Fact]:
     elif kind == "HorizontalPodAutoscaler":
         target = _scalar(_child(_child(spec, "scaleTargetRef"), "name")) or name
         least = _scalar(_child(spec, "minReplicas")) or "1"
-        yield from _count(rel, _child(spec, "maxReplicas"), f"{kind} {name} maxReplicas",
-                          ("k8s", target), f", autoscaled from {least}")
+        yield from _count(
+            rel,
+            _child(spec, "maxReplicas"),
+            f"{kind} {name} maxReplicas",
+            ("k8s", target),
+            f", autoscaled from {least}",
+        )
     elif kind is None and _is(services, "mapping"):  # docker compose
         for key, service in services.value:
             unit, deploy = (rel, str(key.value)), _child(service, "deploy")
@@ -307,8 +337,9 @@ def _mapping_facts(rel: str, node: Any, unit: Unit | None) -> Iterator[Fact]:
     yield from _count(rel, _child(node, "replicaCount"), "replicaCount", None)
     autoscaling = _child(node, "autoscaling")
     if (_scalar(_child(autoscaling, "enabled")) or "").lower() in ("true", "yes", "on"):
-        yield from _count(rel, _child(autoscaling, "maxReplicas"), "autoscaling.maxReplicas",
-                          None, ", autoscaled")
+        yield from _count(
+            rel, _child(autoscaling, "maxReplicas"), "autoscaling.maxReplicas", None, ", autoscaled"
+        )
     for key, section in node.value:
         limit = APP_ENGINE_SCALING.get(key.value) if _is(key, "scalar") else None
         if limit and _child(section, limit) is not None:
@@ -319,8 +350,9 @@ def _mapping_facts(rel: str, node: Any, unit: Unit | None) -> Iterator[Fact]:
             yield Fact(rel, key.start_mark.line + 1, 2, what, unit, "replicas")
 
 
-def _count(rel: str, node: Any, what: str, unit: Unit | None, note: str = "",
-           role: str = "replicas") -> Iterator[Fact]:
+def _count(
+    rel: str, node: Any, what: str, unit: Unit | None, note: str = "", role: str = "replicas"
+) -> Iterator[Fact]:
     value = _scalar(node)
     if value and NUMBER.fullmatch(value) and int(value) > 0:
         yield Fact(rel, node.start_mark.line + 1, int(value), f"{what}: {value}{note}", unit, role)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import replace
 from typing import Any
 
 from migrator.inventory.facts import (
@@ -40,7 +39,11 @@ MUTATING_METHODS = frozenset(
     popleft extendleft rotate sort reverse put put_nowait get_nowait difference_update
     intersection_update symmetric_difference_update __setitem__ __delitem__""".split()
 )
-ITERATING_BUILTINS = frozenset("list sorted tuple set frozenset sum any all max min enumerate".split())
+ITERATING_BUILTINS = frozenset(
+    "list sorted tuple set frozenset sum any all max min enumerate".split()
+)
+# How a builtin uses its argument: `next(ids)` advances an iterator, `len(s)` only reads.
+CALL_ARG_CONTEXTS = {"len": "len", "next": "next", "isinstance": "load", "id": "is"}
 CONFIG_METHODS = frozenset({"update", "from_mapping", "setdefault"})
 _ALLOW = re.compile(r"#\s*migrator:\s*allow\[([a-z_]+)\]\s*(.*)")
 
@@ -56,6 +59,10 @@ _LITERAL_KINDS = {
     tuple: "tuple",
     type(None): "none",
 }
+# Values of locals worth remembering: they may name a file path later written to.
+_PATH_LIKE = frozenset(
+    {ast.Call, ast.Subscript, ast.BinOp, ast.Constant, ast.JoinedStr, ast.Attribute}
+)
 _NODE_KINDS: dict[type, str] = {
     ast.Dict: "dict",
     ast.DictComp: "dict",
@@ -82,7 +89,7 @@ def dotted(node: ast.AST) -> str | None:
 
 
 class _Scope:
-    __slots__ = ("name", "cls", "locals", "globals", "uses")
+    __slots__ = ("name", "cls", "locals", "globals", "uses", "values")
 
     def __init__(self, name: str, cls: str) -> None:
         self.name = name
@@ -90,6 +97,7 @@ class _Scope:
         self.locals: set[str] = set()
         self.globals: set[str] = set()
         self.uses: list[Use] = []
+        self.values: dict[str, list[Summary]] = {}  # what a local was assigned, for paths
 
 
 class FactExtractor:
@@ -116,8 +124,21 @@ class FactExtractor:
     def run(self, tree: ast.Module, source: str) -> ModuleFacts:
         self.body(tree.body)
         defined = {b.name for b in self.bindings if b.scope == "module"}
-        known_roots = defined | set(self.imports) | {"self", "cls"}
-        uses = tuple(u for u in self.uses if u.chain.partition(".")[0] in known_roots)
+        known_roots = defined | set(self.imports)
+        functions = {b.name for b in self.bindings if b.scope == "module" and b.kind == "function"}
+        attributes = {
+            b.name.rpartition(".")[2]
+            for b in self.bindings
+            if b.scope != "module" and b.kind not in ("function", "class")
+        }
+        methods = {
+            b.name.rpartition(".")[2]
+            for b in self.bindings
+            if b.scope == "class" and b.kind == "function"
+        }
+        uses = tuple(
+            u for u in self.uses if _worth_keeping(u, known_roots, functions, attributes, methods)
+        )
         refs = frozenset(r for r in self.runtime_refs if r.partition(".")[0] in known_roots)
         allows = tuple(_allows(source)) if "migrator:" in source else ()
         return ModuleFacts(
@@ -150,6 +171,9 @@ class FactExtractor:
         t = type(node)
         if t is ast.Constant:
             return ("const", node.value)  # type: ignore[union-attr]
+        if t is ast.Name and self.scope is not None and node.id in self.scope.values:  # type: ignore[union-attr]
+            values = self.scope.values[node.id]  # type: ignore[union-attr]
+            return values[0] if len(values) == 1 else ("alts", tuple(values))
         if t is ast.Name or t is ast.Attribute:
             chain = dotted(node)  # type: ignore[arg-type]
             if chain is not None:
@@ -157,7 +181,7 @@ class FactExtractor:
         if depth < 2:
             if t is ast.Dict:
                 items = {}
-                for k, v in zip(node.keys, node.values):  # type: ignore[union-attr]
+                for k, v in zip(node.keys, node.values, strict=False):  # type: ignore[union-attr]
                     if type(k) is ast.Constant and isinstance(k.value, str):  # type: ignore[union-attr]
                         items[k.value] = self.summarize(v, depth + 1)  # type: ignore[union-attr]
                 return ("dict", items)
@@ -177,11 +201,21 @@ class FactExtractor:
                 if owner and type(key) is ast.Constant:
                     return ("item", self.resolve(owner), key.value)  # type: ignore[attr-defined]
             if t is ast.JoinedStr:
-                return ("fstr", [self.summarize(v.value, depth + 1) for v in node.values  # type: ignore[union-attr]
-                                 if type(v) is ast.FormattedValue])
+                return (
+                    "fstr",
+                    [
+                        self.summarize(v.value, depth + 1)
+                        for v in node.values  # type: ignore[union-attr]
+                        if type(v) is ast.FormattedValue
+                    ],
+                )
             if t is ast.BinOp and type(node.op) is ast.Div:  # type: ignore[union-attr]
                 # pathlib joins: BASE_DIR / "media"
-                return ("path", self.summarize(node.left, depth + 1), self.summarize(node.right, depth + 1))  # type: ignore[union-attr]
+                return (
+                    "path",
+                    self.summarize(node.left, depth + 1),
+                    self.summarize(node.right, depth + 1),
+                )  # type: ignore[union-attr]
         return ("expr",)
 
     def value_kind(self, node: ast.AST | None) -> tuple[str, str]:
@@ -244,7 +278,7 @@ class FactExtractor:
             for item in node.items:  # type: ignore[attr-defined]
                 self.expr(item.context_expr, "with")
                 if item.optional_vars is not None:
-                    self.target(item.optional_vars)
+                    self.target(item.optional_vars, item.context_expr)
             self.body(node.body)  # type: ignore[attr-defined]
         elif t is ast.Try or t is ast.TryStar:
             self.body(node.body)  # type: ignore[attr-defined]
@@ -300,7 +334,9 @@ class FactExtractor:
             if alias.name == "*":
                 self.star_imports.append(base)
                 continue
-            self.bind_import(alias.asname or alias.name, f"{base}.{alias.name}" if base else alias.name)
+            self.bind_import(
+                alias.asname or alias.name, f"{base}.{alias.name}" if base else alias.name
+            )
 
     def bind_import(self, local: str, target: str) -> None:
         if self.scope is None:
@@ -321,6 +357,8 @@ class FactExtractor:
             name = node.id  # type: ignore[attr-defined]
             if self.scope is not None and name not in self.scope.globals:
                 self.scope.locals.add(name)
+                if value is not None and type(value) in _PATH_LIKE:
+                    self.scope.values.setdefault(name, []).append(self.summarize(value))
                 return
             if self.scope is None:
                 self.define(name, value, line or node.lineno)
@@ -344,12 +382,17 @@ class FactExtractor:
         scope = "class" if self.class_stack else "module"
         summary = self.summarize(value) if value is not None else ("expr",)
         self.bindings.append(Binding(qual, line, kind, scope, ctor, summary))
-        if name.isupper() and value is not None and kind not in ("lambda", "expr"):
+        if name.isupper() and value is not None and kind != "lambda":
             where = f"class:{self.class_stack[-1]}" if self.class_stack else "module"
             self.config.append(ConfigItem(name, summary, line, where))
         last = self.calls[-1] if self.calls else None
-        if kind == "call" and last is not None and last.callee == ctor and last.line == value.lineno:  # type: ignore[union-attr]
-            self.calls[-1] = replace(last, target=qual)  # the call recorded just before, named
+        if (
+            kind == "call"
+            and last is not None
+            and last.callee == ctor
+            and last.line == value.lineno
+        ):  # type: ignore[union-attr]
+            self.calls[-1] = last._replace(target=qual)  # the call recorded just before, named
 
     def instance_attribute(self, node: ast.Attribute, value: ast.expr) -> None:
         """`self.x = <container>` in `__init__`: a per-instance attribute worth knowing."""
@@ -393,7 +436,15 @@ class FactExtractor:
                 params = params[1:]
             takes = ("params", len(params) + bool(args.vararg) + bool(args.kwarg))
             self.bindings.append(
-                Binding(qual, node.lineno, "function", "class" if cls else "module", "", takes, decorators)
+                Binding(
+                    qual,
+                    node.lineno,
+                    "function",
+                    "class" if cls else "module",
+                    "",
+                    takes,
+                    decorators,
+                )
             )
         else:
             self.scope.locals.add(node.name)
@@ -442,7 +493,9 @@ class FactExtractor:
             qual = f"{self.class_stack[-1]}.{node.name}" if self.class_stack else node.name
             decorators = tuple(self.summarize(d) for d in node.decorator_list)
             self.bindings.append(
-                Binding(qual, node.lineno, "class", "module", "", ("expr",), decorators, tuple(bases))
+                Binding(
+                    qual, node.lineno, "class", "module", "", ("expr",), decorators, tuple(bases)
+                )
             )
             self.class_stack.append(qual)
             self.body(node.body)
@@ -483,7 +536,7 @@ class FactExtractor:
             identity = any(type(op) in (ast.Is, ast.IsNot) for op in ops)
             left_ctx = "is" if identity else "load"
             self.expr(node.left, left_ctx)  # type: ignore[attr-defined]
-            for op, comp in zip(ops, node.comparators):  # type: ignore[attr-defined]
+            for op, comp in zip(ops, node.comparators, strict=False):  # type: ignore[attr-defined]
                 if type(op) in (ast.In, ast.NotIn):
                     self.expr(comp, "contains")
                 else:
@@ -501,7 +554,9 @@ class FactExtractor:
                 self.expr(node.elt, "load")  # type: ignore[attr-defined]
         elif t is ast.Lambda:
             outer = self.scope
-            scope = _Scope(f"{outer.name}.<lambda>" if outer else "<lambda>", outer.cls if outer else "")
+            scope = _Scope(
+                f"{outer.name}.<lambda>" if outer else "<lambda>", outer.cls if outer else ""
+            )
             args = node.args  # type: ignore[attr-defined]
             for a in args.posonlyargs + args.args + args.kwonlyargs:
                 scope.locals.add(a.arg)
@@ -535,11 +590,17 @@ class FactExtractor:
             builtin = chain if "." not in chain else ""
             callee = self.resolve(chain)
             method = chain.rpartition(".")[2]
-            if callee.partition(".")[0] in WATCHED_ROOTS or callee == "open" or (
-                "." in chain and method in WATCHED_METHODS
+            if (
+                callee.partition(".")[0] in WATCHED_ROOTS
+                or callee == "open"
+                or ("." in chain and method in WATCHED_METHODS)
             ):
-                self.record_call(node, callee if callee.partition(".")[0] in WATCHED_ROOTS
-                                 or callee == "open" else "." + method)
+                self.record_call(
+                    node,
+                    callee
+                    if callee.partition(".")[0] in WATCHED_ROOTS or callee == "open"
+                    else "." + method,
+                )
             if "." in chain and method in CONFIG_METHODS:
                 owner = chain.rpartition(".")[0].rpartition(".")[2]
                 if owner == "config":
@@ -550,15 +611,17 @@ class FactExtractor:
                             )
                     for arg in node.args:
                         if type(arg) is ast.Dict:
-                            for key, value in zip(arg.keys, arg.values):
+                            for key, value in zip(arg.keys, arg.values, strict=False):
                                 if type(key) is ast.Constant and isinstance(key.value, str):
                                     self.config.append(
-                                        ConfigItem(key.value, self.summarize(value), node.lineno, "config")
+                                        ConfigItem(
+                                            key.value, self.summarize(value), node.lineno, "config"
+                                        )
                                     )
         else:
             builtin = ""
             self.expr(func, "call")
-        arg_ctx = "len" if builtin == "len" else "iter" if builtin in ITERATING_BUILTINS else "arg"
+        arg_ctx = CALL_ARG_CONTEXTS.get(builtin, "iter" if builtin in ITERATING_BUILTINS else "arg")
         for arg in node.args:
             self.expr(arg, arg_ctx)
         for kw in node.keywords:
@@ -575,6 +638,20 @@ class FactExtractor:
                 target=target,
             )
         )
+
+
+def _worth_keeping(
+    use: Use, roots: set[str], functions: set[str], attributes: set[str], methods: set[str]
+) -> bool:
+    """Whether a use can reach state (module names, imports, attributes bound on a class),
+    or links functions into the call graph (calls, callbacks handed to a call)."""
+    root, _, rest = use.chain.partition(".")
+    if root == "self" or root == "cls":
+        attr = rest.partition(".")[0]
+        return attr in attributes or (use.ctx == "call" and attr == rest and attr in methods)
+    if root in functions:
+        return rest.startswith("cache_") or (not rest and use.ctx in ("call", "arg"))
+    return root in roots
 
 
 def _through_subscript(ctx: str) -> str:
@@ -610,7 +687,9 @@ def _allows(source: str) -> list[Allow]:
     return out
 
 
-def extract_facts(tree: ast.Module, source: str, module: str, path: str, is_package: bool) -> ModuleFacts:
+def extract_facts(
+    tree: ast.Module, source: str, module: str, path: str, is_package: bool
+) -> ModuleFacts:
     """The facts of one parsed module."""
     return FactExtractor(module, path, is_package).run(tree, source)
 

@@ -28,6 +28,23 @@ class ProjectFiles:
     skipped: tuple[Skipped, ...]  # symlinks out of the tree, loops, unreadable folders
 
 
+# Tests, fixtures and docs hold no service state; `[tool.migrator] include_tests` keeps them.
+TEST_DIRS = frozenset(
+    {"tests", "test", "testing", "fixtures", "docs", "doc", "examples", "samples"}
+)
+
+
+def is_test_file(rel: str) -> bool:
+    parts = rel.split("/")
+    name = parts[-1]
+    return (
+        any(p in TEST_DIRS or p.startswith(("test_", "example_", "sample_")) for p in parts[:-1])
+        or name.startswith("test")
+        or "_test" in name
+        or name in ("conftest.py", "setup.py", "noxfile.py", "fabfile.py")
+    )
+
+
 def _excluded(rel: str, spec: pathspec.PathSpec | None) -> bool:
     parts = rel.split("/")
     if any(p in EXCLUDED_DIRS or p.endswith(".egg-info") for p in parts[:-1]):
@@ -35,7 +52,13 @@ def _excluded(rel: str, spec: pathspec.PathSpec | None) -> bool:
     return spec is not None and spec.match_file(rel)
 
 
+def _in_git_work_tree(root: Path) -> bool:
+    return any((folder / ".git").exists() for folder in (root, *root.parents))
+
+
 def _git_files(root: Path) -> list[str] | None:
+    if not _in_git_work_tree(root.resolve()):
+        return None
     try:
         out = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -49,50 +72,102 @@ def _git_files(root: Path) -> list[str] | None:
     return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
-def _walk(root: Path) -> list[str]:
-    ignore_file = root / ".gitignore"
-    spec = None
-    if ignore_file.is_file():
-        lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
-        spec = pathspec.GitIgnoreSpec.from_lines(lines)
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
-        rel_dir = "" if rel_dir == "." else rel_dir + "/"
-        dirnames[:] = sorted(
-            d for d in dirnames
-            if d not in EXCLUDED_DIRS and not (spec and spec.match_file(rel_dir + d + "/"))
-        )
-        found.extend(rel_dir + f for f in filenames if not (spec and spec.match_file(rel_dir + f)))
-    return found
+def _walk(
+    root: str,
+    found: list[str],
+    links: list[str],
+    rel_dir: str = "",
+    spec: pathspec.PathSpec | None = None,
+) -> None:
+    """Files below root, honouring `.gitignore` files on the way; symbolic links are not followed."""
+    try:
+        entries = list(os.scandir(os.path.join(root, rel_dir) if rel_dir else root))
+    except OSError:
+        return
+    if any(e.name == ".gitignore" for e in entries):
+        try:
+            with open(
+                os.path.join(root, rel_dir, ".gitignore"), encoding="utf-8", errors="replace"
+            ) as fh:
+                lines = [_anchor(line, rel_dir) for line in fh.read().splitlines()]
+            local = pathspec.GitIgnoreSpec.from_lines(lines)
+            spec = local if spec is None else spec + local
+        except OSError:
+            pass
+    for entry in entries:
+        rel = rel_dir + entry.name
+        if entry.is_symlink():
+            links.append(rel)
+        elif entry.is_dir(follow_symlinks=False):
+            if (
+                entry.name not in EXCLUDED_DIRS
+                and not entry.name.endswith(".egg-info")
+                and not (spec and spec.match_file(rel + "/"))
+            ):
+                _walk(root, found, links, rel + "/", spec)
+        elif not (spec and spec.match_file(rel)):
+            found.append(rel)
 
 
-def list_project_files(root: Path, exclude: list[str] | tuple[str, ...] = ()) -> ProjectFiles:
-    """The project's files below `root`, minus virtualenvs, build output, vendored trees and `exclude`."""
+def _anchor(pattern: str, prefix: str) -> str:
+    """A pattern of a nested `.gitignore`, made relative to the walk's root."""
+    stripped = pattern.strip()
+    if not prefix or not stripped or stripped.startswith("#"):
+        return pattern
+    negate = "!" if stripped.startswith("!") else ""
+    body = stripped[1:] if negate else stripped
+    if "/" in body.rstrip("/"):
+        return f"{negate}{prefix}{body.lstrip('/')}"
+    return f"{negate}{prefix}**/{body}"
+
+
+def list_project_files(
+    root: Path, exclude: list[str] | tuple[str, ...] = (), include_tests: bool = False
+) -> ProjectFiles:
+    """The project's files below `root`, minus virtualenvs, build output, vendored trees,
+    tests (unless `include_tests`) and `exclude`."""
     spec = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
     listed = _git_files(root)
+    links: list[str] = []
     if listed is None:
-        listed = _walk(root)
+        listed = []
+        _walk(str(root), listed, links)
+    else:
+        listed = [rel for rel in listed if not _link_or_gone(root / rel, rel, links)]
     real_root = root.resolve()
     python, other, skipped = [], [], []
+    for rel in links:
+        if _excluded(rel, spec):
+            continue
+        try:
+            target = (root / rel).resolve(strict=True)
+        except (OSError, RuntimeError):
+            skipped.append(Skipped(rel, "symbolic link that loops or points nowhere"))
+            continue
+        if not target.is_relative_to(real_root):
+            skipped.append(Skipped(rel, "symbolic link that leaves the project tree"))
+        elif target.is_file():
+            listed.append(rel)
     for rel in sorted(set(listed)):
         if _excluded(rel, spec):
             continue
-        full = root / rel
-        if full.is_symlink():
-            try:
-                target = full.resolve(strict=True)
-            except (OSError, RuntimeError):
-                skipped.append(Skipped(rel, "symbolic link that loops or points nowhere"))
-                continue
-            if not target.is_relative_to(real_root):
-                skipped.append(Skipped(rel, "symbolic link that leaves the project tree"))
-                continue
         if rel.endswith(".py"):
-            python.append(rel)
+            if include_tests or not is_test_file(rel):
+                python.append(rel)
         else:
             other.append(rel)
     return ProjectFiles(tuple(python), tuple(other), tuple(skipped))
+
+
+def _link_or_gone(path: Path, rel: str, links: list[str]) -> bool:
+    """Set symbolic links aside for checking; drop files git lists but the tree no longer has."""
+    try:
+        if path.is_symlink():
+            links.append(rel)
+            return True
+        return False
+    except OSError:
+        return True
 
 
 def module_name(rel: str, packages: frozenset[str]) -> tuple[str, bool]:

@@ -14,7 +14,11 @@ from migrator.inventory.extract import extract_facts
 from migrator.inventory.facts import ModuleFacts
 
 MAX_BYTES = 4 * 1024 * 1024  # larger sources are generated, not written by the team
-FACTS_VERSION = "1"  # bump when extract.py changes what it records
+# Cached facts are only reused by the very code that made them.
+FACTS_VERSION = hashlib.blake2b(
+    b"".join(Path(__file__).with_name(n).read_bytes() for n in ("extract.py", "facts.py")),
+    digest_size=6,
+).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -65,18 +69,28 @@ def parse_file(root: str, job: ParseJob, data: bytes | None = None) -> ParseOutc
             return ParseOutcome(job.path, "", None, f"unreadable: {exc.strerror or exc}")
     digest = digest_of(data, job)
     if len(data) > MAX_BYTES:
-        return ParseOutcome(job.path, digest, None, f"larger than {MAX_BYTES // 2**20} MiB (generated?)")
+        return ParseOutcome(
+            job.path, digest, None, f"larger than {MAX_BYTES // 2**20} MiB (generated?)"
+        )
     try:
         source = decode_source(data)
     except ValueError as exc:
         return ParseOutcome(job.path, digest, None, str(exc))
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escape sequences in old code are not ours to report
+            warnings.simplefilter(
+                "ignore"
+            )  # invalid escape sequences in old code are not ours to report
             tree = ast.parse(source, filename=job.path)
     except SyntaxError as exc:
-        hint = " (Python 2 code?)" if "print" in (exc.text or "") or "Missing parentheses" in str(exc.msg) else ""
-        return ParseOutcome(job.path, digest, None, f"syntax error at line {exc.lineno}: {exc.msg}{hint}")
+        hint = (
+            " (Python 2 code?)"
+            if "print" in (exc.text or "") or "Missing parentheses" in str(exc.msg)
+            else ""
+        )
+        return ParseOutcome(
+            job.path, digest, None, f"syntax error at line {exc.lineno}: {exc.msg}{hint}"
+        )
     except (ValueError, RecursionError, MemoryError) as exc:
         return ParseOutcome(job.path, digest, None, f"cannot be parsed: {exc.__class__.__name__}")
     try:

@@ -7,6 +7,7 @@ A dict defined in `state.py` and changed in `views.py` through
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,9 +17,10 @@ from migrator.inventory.extract import MUTATING_METHODS
 from migrator.inventory.facts import Binding, ModuleFacts, Use
 
 # Method calls that remove entries, and those that walk the whole container.
-DELETING_METHODS = frozenset({"pop", "popitem", "remove", "discard", "clear", "popleft", "get_nowait"})
+DELETING_METHODS = frozenset(
+    {"pop", "popitem", "remove", "discard", "clear", "popleft", "get_nowait"}
+)
 ITERATING_METHODS = frozenset({"items", "keys", "values", "__iter__", "copy"})
-MUTABLE_KINDS = frozenset({"dict", "list", "set", "call"})
 SCALAR_KINDS = frozenset({"int", "float", "str", "bytes", "bool", "none", "tuple", "const"})
 _CTX_ACCESS = {
     "load": ("read", ""),
@@ -34,6 +36,7 @@ _CTX_ACCESS = {
     "store": ("write", "rebind"),
     "del": ("delete", "rebind"),
     "aug": ("mutate", "aug"),
+    "next": ("mutate", "next"),
     "sub-store": ("write", ""),
     "sub-del": ("delete", ""),
     "sub-aug": ("mutate", "aug-item"),
@@ -82,7 +85,11 @@ def site_access(ctx: str, rest: str) -> tuple[str, str]:
         return _CTX_ACCESS.get(ctx, ("read", ""))
     method = rest.partition(".")[0]
     if "." in rest:
-        return ("mutate", "nested") if ctx in ("store", "aug", "del", "sub-store", "sub-aug") else ("read", rest)
+        return (
+            ("mutate", "nested")
+            if ctx in ("store", "aug", "del", "sub-store", "sub-aug")
+            else ("read", rest)
+        )
     if ctx == "call":
         if method in DELETING_METHODS:
             return "delete", method
@@ -105,13 +112,18 @@ class Project:
         self.by_module: dict[str, ModuleFacts] = {}
         for facts in sorted(modules, key=lambda m: m.path):
             # Two scripts of one name in unrelated folders: the later one keeps its path as name.
-            name = facts.module if facts.module not in self.by_module else facts.path[:-3].replace("/", ".")
+            name = (
+                facts.module
+                if facts.module not in self.by_module
+                else facts.path[:-3].replace("/", ".")
+            )
             self.by_module[name] = facts
         self.by_path = {m.path: m for m in modules}
         self._bindings: dict[str, dict[str, Binding]] = {
             name: {b.name: b for b in m.bindings} for name, m in self.by_module.items()
         }
         self._module_of_path = {m.path: name for name, m in self.by_module.items()}
+        self._top_packages = frozenset(name.partition(".")[0] for name in self.by_module)
 
     def module_name(self, facts: ModuleFacts) -> str:
         return self._module_of_path[facts.path]
@@ -153,6 +165,8 @@ class Project:
         root, dot, rest = chain.partition(".")
         if root in facts.imports:
             target = facts.imports[root] + dot + rest
+            if target.partition(".")[0] not in self._top_packages:
+                return None  # a third-party or standard-library name
         elif root in self._bindings[module]:
             target = f"{module}.{chain}"
         else:
@@ -178,7 +192,9 @@ class Project:
                 return f"{module}.{head}", binding, ".".join(parts[cut:])
         return None
 
-    def attribute_binding(self, module: str, cls: str, attr_chain: str) -> tuple[str, Binding, str] | None:
+    def attribute_binding(
+        self, module: str, cls: str, attr_chain: str
+    ) -> tuple[str, Binding, str] | None:
         """What `self.<attr_chain>` names inside a method of `cls`, looking through project bases."""
         seen = set()
         todo = [(module, cls)]
@@ -206,7 +222,18 @@ class Project:
         if root in ("self", "cls"):
             if not use.cls or not rest:
                 return None
-            return self.attribute_binding(module, use.cls, rest)
+            found = self.attribute_binding(module, use.cls, rest)
+            if (
+                found is not None
+                and root == "self"
+                and found[1].scope == "class"
+                and not found[2]
+                and use.ctx in ("store", "aug", "del")
+            ):
+                return (
+                    None  # `self.x = v` makes an instance attribute; the class's value is untouched
+                )
+            return found
         target = self.resolve_chain(module, use.chain)
         if target is None:
             return None
@@ -229,7 +256,9 @@ class Project:
                 comp = found.get(qualname)
                 if comp is None:
                     def_module, _ = self._split_module(qualname)
-                    comp = found[qualname] = Component(qualname, self.by_module[def_module or module], binding)
+                    comp = found[qualname] = Component(
+                        qualname, self.by_module[def_module or module], binding
+                    )
                 access, detail = site_access(use.ctx, rest)
                 comp.sites.append(Site(facts.path, use.line, access, detail, use.func, module))
         return found
@@ -255,21 +284,152 @@ class Project:
                 called.add(target)
         return frozenset(called - self.runtime_referenced)
 
+    @cached_property
+    def handlers(self) -> frozenset[tuple[str, str]]:
+        """(module, function) pairs that serve requests: routes, views, handler classes' methods."""
+        out = set()
+        for module, facts in self.by_module.items():
+            views_module = module.rpartition(".")[2] in (
+                "views",
+                "handlers",
+                "routes",
+                "api",
+                "endpoints",
+            )
+            handler_classes = {
+                b.name
+                for b in facts.bindings
+                if b.kind == "class" and any(_handler_base(base) for base in b.bases)
+            }
+            for b in facts.bindings:
+                if b.kind != "function":
+                    continue
+                owner = b.name.rpartition(".")[0]
+                if (
+                    any(_route_decorator(d) for d in b.decorators)
+                    or owner in handler_classes
+                    or (views_module and not b.name.startswith("_"))
+                ):
+                    out.add((module, b.name))
+        return frozenset(out)
+
+    def owner(self, module: str, func: str) -> tuple[str, str]:
+        """The module-level function or method a (possibly nested) function belongs to."""
+        parts = func.split(".")
+        first = self._bindings[module].get(parts[0])
+        if first is not None and first.kind == "class" and len(parts) > 1:
+            return module, f"{parts[0]}.{parts[1]}"
+        return module, parts[0]
+
+    @cached_property
+    def call_graph(self) -> dict[tuple[str, str], set[tuple[str, str]]]:
+        """Caller -> callees among the project's functions; also callbacks handed to a call."""
+        graph: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+        for module, facts in self.by_module.items():
+            for use in facts.uses:
+                if use.ctx not in ("call", "arg"):
+                    continue
+                caller = self.owner(module, use.func)
+                root, _, rest = use.chain.partition(".")
+                if root == "self" and use.cls:
+                    if "." not in rest:
+                        graph[caller].add((module, f"{use.cls}.{rest}"))
+                    continue
+                target = self.resolve_chain(module, use.chain)
+                found = self.find_binding(target) if target else None
+                if found and found[1].kind == "function" and not found[2]:
+                    def_module, _ = self._split_module(found[0])
+                    graph[caller].add((def_module or module, found[1].name))
+        return graph
+
+    @cached_property
+    def callbacks(self) -> frozenset[tuple[str, str]]:
+        """Functions handed to some call as an argument: they run later, not at import."""
+        out = set()
+        for module, facts in self.by_module.items():
+            for use in facts.uses:
+                if use.ctx == "arg":
+                    found = self.find_binding(self.resolve_chain(module, use.chain) or "")
+                    if found and found[1].kind == "function" and not found[2]:
+                        out.add((self._split_module(found[0])[0] or module, found[1].name))
+        return frozenset(out)
+
+    @cached_property
+    def serving(self) -> frozenset[tuple[str, str]] | None:
+        """Functions that run while serving: handlers, callbacks, and what they call.
+
+        None when the project has no recognisable handler: then anything may serve."""
+        if not self.handlers:
+            return None
+        seen = set(self.handlers) | set(self.callbacks)
+        todo = list(seen)
+        graph = self.call_graph
+        while todo:
+            for callee in graph.get(todo.pop(), ()):
+                if callee not in seen:
+                    seen.add(callee)
+                    todo.append(callee)
+        return frozenset(seen)
+
+    def serves(self, site: Site) -> bool:
+        """Whether a site runs while serving a request: in a handler or something it calls."""
+        module, func = self.owner(site.module, site.func)
+        if STARTUP_NAME.match(func.rpartition(".")[2]):
+            return False  # by convention run once while the application starts
+        serving = self.serving
+        if serving is None:
+            return True
+        # Methods are reached through objects, which a static call graph cannot follow.
+        return "." in func or (module, func) in serving
+
+    def is_command(self, module: str, func: str) -> bool:
+        """Whether a function is a command-line command (click, typer, management commands)."""
+        facts = self.by_module.get(module)
+        if facts is not None and COMMAND_PATH.search(facts.path):
+            return True  # a module of a command-line tool (cli/, scripts/, management commands)
+        binding = self._bindings.get(module, {}).get(func.split(".")[0])
+        if binding is None:
+            return False
+        for dec in binding.decorators:
+            name = str(dec[1]) if dec[0] in ("name", "call") else ""
+            if name.startswith(("click.", "typer.")) or name.rpartition(".")[2] in (
+                "command",
+                "group",
+            ):
+                return True
+        return False
+
     def runs_at_import_only(self, site: Site) -> bool:
         """Whether a site sits in a function that only runs while modules are imported."""
         top = site.func.split(".")[0]
+        owner = self._bindings[site.module].get(top)
+        if owner is not None and owner.kind == "class":
+            return False  # a method runs whenever the object is used
         return f"{site.module}.{top}" in self.import_time_only
 
-    def state_components(self) -> Iterator[Component]:
+    def state_components(self) -> list[Component]:
         """Components changed after import: by a function that can run while serving."""
+        return self._state_components
+
+    @cached_property
+    def _state_components(self) -> list[Component]:
+        return list(self._find_state_components())
+
+    def _find_state_components(self) -> Iterator[Component]:
         for comp in self.components.values():
             binding = comp.binding
             if binding.scope == "instance" and not self.is_singleton(comp):
                 continue
-            runtime_changes = [s for s in comp.changes if not self.runs_at_import_only(s)]
+            runtime_changes = [
+                s
+                for s in comp.changes
+                if not self.runs_at_import_only(s) and not s.func.endswith(".__init__")
+            ]
             if not runtime_changes:
                 continue
-            if binding.kind in SCALAR_KINDS and not any(s.detail in ("rebind", "aug") for s in runtime_changes):
+            if binding.kind in SCALAR_KINDS and not any(
+                s.detail in ("rebind", "aug") for s in runtime_changes
+            ):
                 continue
             yield comp
 
@@ -291,3 +451,35 @@ class Project:
         """Whether an instance attribute lives on an object made once at import time."""
         cls_qual = comp.qualname.rpartition(".")[0]
         return bool(self.instantiated_classes.get(cls_qual))
+
+
+STARTUP_NAME = re.compile(
+    r"_*(init_app|init|initiali[sz]e|setup|set_up|configure|register|load|bootstrap|install|"
+    r"startup|on_startup|create_app|ready|__init_subclass__|__set_name__)"
+)
+COMMAND_PATH = re.compile(
+    r"(^|/)(cli|commands|scripts|bin|management)(/|$)|(^|/)(cli|__main__|manage)\.py$"
+)
+ROUTE_DECORATORS = frozenset(
+    """route get post put patch delete head options websocket websocket_route api_route
+    view_config api_view endpoint before_request after_request errorhandler on_event middleware
+    exception_handler require_http_methods require_GET require_POST login_required csrf_exempt
+    action expose has_access has_access_api protect""".split()
+)
+HANDLER_BASES = frozenset(
+    """View MethodView RequestHandler WebSocketHandler HTTPEndpoint WebSocketEndpoint APIView
+    GenericAPIView ViewSet ModelViewSet GenericViewSet Resource TemplateView FormView ListView
+    DetailView CreateView UpdateView DeleteView RedirectView APIHandler HTTPMethodView""".split()
+)
+
+
+def _route_decorator(summary: tuple) -> bool:
+    name = str(summary[1]) if summary[0] in ("name", "call") else ""
+    return name.rpartition(".")[2] in ROUTE_DECORATORS
+
+
+def _handler_base(base: str) -> bool:
+    last = base.rpartition(".")[2]
+    return last in HANDLER_BASES or last.endswith(
+        ("Handler", "View", "Endpoint", "Consumer", "Api", "API", "Resource")
+    )

@@ -26,13 +26,25 @@ from migrator.model import Evidence, Finding
 
 # The store each category moves to by default, and why, in a sentence.
 DEFAULT_STORES: dict[str, tuple[str, str]] = {
-    "session_store": ("redis", "sessions are read on every request and expire: Redis keys with a TTL"),
+    "session_store": (
+        "redis",
+        "sessions are read on every request and expire: Redis keys with a TTL",
+    ),
     "cache": ("redis", "losing a cache entry is harmless: Redis with a TTL and LRU eviction"),
-    "app_data": ("postgres", "records that must outlive a process belong in a database with transactions"),
-    "counter_ratelimit": ("redis", "Redis INCR is atomic across replicas and EXPIRE gives rate windows"),
+    "app_data": (
+        "postgres",
+        "records that must outlive a process belong in a database with transactions",
+    ),
+    "counter_ratelimit": (
+        "redis",
+        "Redis INCR is atomic across replicas and EXPIRE gives rate windows",
+    ),
     "lock": ("redis", "a token lock (SET NX PX) spans replicas; use the database for fencing"),
     "queue_background": ("redis", "a durable queue (Redis streams, RQ, Celery) survives restarts"),
-    "connection_registry": ("redis", "sockets stay local; Redis pub/sub fans messages out to every replica"),
+    "connection_registry": (
+        "redis",
+        "sockets stay local; Redis pub/sub fans messages out to every replica",
+    ),
     "local_file": ("s3", "object storage is shared by every replica and outlives a machine"),
     "server_session_config": ("redis", "the framework's own Redis backend keeps sessions shared"),
     "other": ("redis", "a shared key-value store gives every replica the same value"),

@@ -2,7 +2,9 @@
 
 Offered last among containers, so it takes what is changed while serving and is
 not a session map, cache, counter, queue or connection registry. Ignores:
-containers filled only at import time (registries, constant tables), locals.
+containers filled at import time or by start-up code that no request handler reaches
+(registries, constant tables), entries added and removed by one function (work in
+flight), locals.
 """
 
 from __future__ import annotations
@@ -28,10 +30,30 @@ class AppDataDetector(ContainerDetector):
         "@register\ndef hello():\n    return 'hi'\n",
         "__all__ = ['a']\nCOLORS = ['red', 'green']\n\ndef pick(i):\n    return COLORS[i]\n",
         "def handler(items):\n    seen = set()\n    for i in items:\n        seen.add(i)\n    return seen\n",
+        "TRACERS = {}\n\ndef trace(task):\n    TRACERS[task] = []\n    try:\n        yield\n"
+        "    finally:\n        del TRACERS[task]\n",
     )
 
     def claim(self, comp: Component, project: Project) -> Claim | None:
         container = container_kind(comp.binding)
-        if not container or container in _UNMOVABLE:
+        if not container or container in _UNMOVABLE or request_scoped(comp):
             return None
-        return Claim("high", "handlers change its records while serving", container)
+        if all(s.detail == "rebind" for s in comp.changes):
+            return None  # only ever replaced whole: a lazily computed value, not records
+        if project.serving is None:
+            return Claim(
+                "medium", "functions that can run while serving change its records", container
+            )
+        if any(project.serves(s) for s in comp.changes):
+            return Claim(
+                "high", "request handlers, or what they call, change its records", container
+            )
+        return None  # changed only by start-up code: a registry, not data
+
+
+def request_scoped(comp: Component) -> bool:
+    """Entries added and removed by the same function (`d[k] = v ... finally: del d[k]`):
+    bookkeeping for work in flight, which ends with the request."""
+    writers = {s.func for s in comp.changes if s.access != "delete"}
+    deleters = {s.func for s in comp.changes if s.access == "delete"}
+    return bool(writers) and writers <= deleters

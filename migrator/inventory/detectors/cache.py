@@ -22,7 +22,11 @@ from migrator.inventory.detectors import (
     finding,
     register,
 )
-from migrator.inventory.detectors._settings import config_items, django_settings, imports_anything_of
+from migrator.inventory.detectors._settings import (
+    config_items,
+    django_settings,
+    imports_anything_of,
+)
 from migrator.inventory.detectors._shapes import CACHE_CTORS, container_kind
 from migrator.inventory.extract import literal
 from migrator.inventory.facts import Binding, ModuleFacts
@@ -31,15 +35,33 @@ from migrator.model import Evidence, Finding
 
 CACHE_NAME = re.compile(r"cache|memo|_cached|lookup")
 MEMO_DECORATORS = frozenset(
-    {"functools.lru_cache", "functools.cache", "cachetools.cached", "cachetools.func.lru_cache",
-     "cachetools.func.ttl_cache", "cachetools.func.lfu_cache", "cachetools.func.fifo_cache"}
+    {
+        "functools.lru_cache",
+        "functools.cache",
+        "cachetools.cached",
+        "cachetools.func.lru_cache",
+        "cachetools.func.ttl_cache",
+        "cachetools.func.lfu_cache",
+        "cachetools.func.fifo_cache",
+    }
 )
 LOCAL_FLASK_CACHES = frozenset(
-    {"simple", "simplecache", "flask_caching.backends.simplecache", "flask_caching.backends.simple",
-     "flask_caching.backends.simplecache.simplecache", "filesystem", "filesystemcache",
-     "flask_caching.backends.filesystemcache", "flask_caching.backends.filesystem"}
+    {
+        "simple",
+        "simplecache",
+        "flask_caching.backends.simplecache",
+        "flask_caching.backends.simple",
+        "flask_caching.backends.simplecache.simplecache",
+        "filesystem",
+        "filesystemcache",
+        "flask_caching.backends.filesystemcache",
+        "flask_caching.backends.filesystem",
+    }
 )
-LOCAL_DJANGO_CACHES = ("django.core.cache.backends.locmem.", "django.core.cache.backends.filebased.")
+LOCAL_DJANGO_CACHES = (
+    "django.core.cache.backends.locmem.",
+    "django.core.cache.backends.filebased.",
+)
 
 
 @register
@@ -57,14 +79,23 @@ class CacheContainerDetector(ContainerDetector):
         binding = comp.binding
         if binding.kind == "call" and binding.ctor in CACHE_CTORS:
             return Claim("high", f"it is a `{binding.ctor}` filled while serving", "cache_object")
-        if container_kind(binding) not in ("dict", "defaultdict", "ordereddict"):
+        container = container_kind(binding)
+        if not container:
             return None
         if CACHE_NAME.search(comp.symbol.rpartition(".")[2].lower()):
-            return Claim("high", "it memoises computed values", "memo_dict")
+            return Claim(
+                "high",
+                "it keeps computed or loaded values for reuse",
+                "memo_dict" if container in ("dict", "defaultdict", "ordereddict") else container,
+            )
+        if container not in ("dict", "defaultdict", "ordereddict"):
+            return None
         checked = {s.func for s in comp.sites if s.detail == "in" or s.detail == "get"}
         stored = {s.func for s in comp.sites if s.access == "write"}
-        if checked & stored:
-            return Claim("medium", "it is used as a memo: looked up, then filled on a miss", "memo_dict")
+        if checked & stored and any(project.serves(s) for s in comp.changes):
+            return Claim(
+                "low", "it is used as a memo: looked up, then filled on a miss", "memo_dict"
+            )
         return None
 
 
@@ -106,15 +137,14 @@ class CacheConfigDetector(ProjectDetector):
                 is_cleared = qualname in cleared
                 if params == 0 and not is_cleared:
                     continue  # computed once per process: a lazy constant, not shared state
-                if b.scope == "class" and not is_cleared:
-                    confidence = "medium"  # a method cache keyed by `self`: often per-object
-                else:
-                    confidence = "high" if is_cleared else "medium"
+                # Uncleared, it is harmless while the function is pure; cleared, data changes.
+                confidence = "high" if is_cleared else "low"
                 reason = (
                     "it is cleared with `cache_clear()` when data changes, but only in the process "
                     "that makes the change"
                     if is_cleared
-                    else "each process fills and keeps its own copy"
+                    else "each process fills and keeps its own copy, which goes stale if what it "
+                    "computes from can change"
                 )
                 sites = cleared.get(qualname, ())
                 yield finding(
@@ -266,5 +296,7 @@ def _cleared_functions(project: Project) -> dict[str, tuple[Evidence, ...]]:
             continue
         for site in comp.sites:
             if site.detail == "cache_clear":
-                out.setdefault(comp.qualname, []).append(Evidence(site.path, site.line, "delete", "cache_clear"))
+                out.setdefault(comp.qualname, []).append(
+                    Evidence(site.path, site.line, "delete", "cache_clear")
+                )
     return {k: tuple(v) for k, v in out.items()}

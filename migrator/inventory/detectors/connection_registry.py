@@ -41,7 +41,7 @@ class ConnectionRegistryDetector(ContainerDetector):
         container = container_kind(comp.binding)
         if not container:
             return None
-        name = comp.symbol.lower()  # includes the class name for attributes
+        name = comp.symbol.rpartition(".")[2].lower()
         if not CONNECTION_NAME.search(name):
             return None
         return Claim(

@@ -19,7 +19,9 @@ from migrator.inventory.detectors._shapes import (
 )
 from migrator.inventory.symbols import Component, Project
 
-RATE_NAME = re.compile(r"rate|limit|throttl|attempt|hits|quota|bucket|window|requests_by|visits")
+RATE_NAME = re.compile(
+    r"rate|limit|throttl|attempt|hits|quota|bucket|window|requests_by|visits|fail|lockout|ban"
+)
 COUNT_NAME = re.compile(r"count|seq|sequence|total|next_id|counter|hits|visits|views|serial|num_")
 
 
@@ -41,8 +43,11 @@ class CounterDetector(ContainerDetector):
     def claim(self, comp: Component, project: Project) -> Claim | None:
         binding = comp.binding
         name = comp.symbol.rpartition(".")[2].lower()
+        if binding.ctor == "itertools.count":
+            return Claim("high", "it hands out numbers with `next()` while serving", "counter")
+        confidence = "high" if any(project.serves(s) for s in comp.changes) else "medium"
         if binding.kind in ("int", "float") and increments(comp):
-            return Claim("high", "it is a number incremented while serving", "counter")
+            return Claim(confidence, "it is a number incremented while serving", "counter")
         container = container_kind(binding)
         if not container:
             return None
@@ -52,8 +57,12 @@ class CounterDetector(ContainerDetector):
             kind = "rate_limit" if RATE_NAME.search(name) else "counter_map"
             return Claim("high", "its items are incremented while serving", kind)
         if RATE_NAME.search(name) and container in ("dict", "defaultdict", "list", "deque"):
-            return Claim("medium", "it records requests per client to limit their rate", "rate_limit",
-                         automation="manual")
+            return Claim(
+                "medium",
+                "it records requests per client to limit their rate",
+                "rate_limit",
+                automation="manual",
+            )
         if binding.kind in SCALAR_KINDS and COUNT_NAME.search(name):
             return Claim("medium", "it is a count rebound while serving", "counter")
         return None

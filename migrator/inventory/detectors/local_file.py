@@ -14,7 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from migrator.inventory.detectors import ProjectDetector, finding, register
-from migrator.inventory.detectors._settings import config_items, django_settings, imports_anything_of
+from migrator.inventory.detectors._settings import (
+    config_items,
+    django_settings,
+    imports_anything_of,
+)
 from migrator.inventory.extract import literal
 from migrator.inventory.facts import CallSite, ModuleFacts, Summary
 from migrator.inventory.symbols import Project
@@ -34,6 +38,7 @@ STORE_OPENERS = {
 }
 WRITE_METHODS = frozenset({".save", ".write_text", ".write_bytes"})
 OPENERS = frozenset({"open", "io.open", "codecs.open", "aiofiles.open"})
+TEMPORARY_NAME = re.compile(r"temp|tmp|scratch")
 REMOTE_STORAGE = re.compile(r"s3|gcloud|google|azure|boto|dropbox|sftp|minio|cloudinary")
 
 
@@ -66,18 +71,26 @@ class LocalFileDetector(ProjectDetector):
         groups: dict[tuple[str, str], _Group] = {}
         for facts in project.by_module.values():
             for call in facts.calls:
+                if call.func and project.is_command(facts.module, call.func):
+                    continue  # a command-line tool writing its output, not the service
+                if TEMPORARY_NAME.search(call.func.lower()):
+                    continue  # a function that builds something in a temporary folder
                 described = _describe(call)
                 if described is None:
                     continue
                 what, symbol, confidence = described
-                symbol = symbol or (call.func.split(".")[0] if call.func else call.target or "module")
+                symbol = symbol or (
+                    call.func.split(".")[0] if call.func else call.target or "module"
+                )
                 key = (facts.module, symbol)
                 group = groups.get(key)
                 if group is None:
                     group = groups[key] = _Group(symbol, facts, [], what, confidence)
                 elif confidence == "high":
                     group.confidence = "high"
-                group.sites.append(Evidence(facts.path, call.line, "write", call.callee.lstrip(".")))
+                group.sites.append(
+                    Evidence(facts.path, call.line, "write", call.callee.lstrip("."))
+                )
         for (module, symbol), group in sorted(groups.items()):
             path, line = _definition(project, group)
             yield finding(
@@ -120,7 +133,9 @@ class LocalFileDetector(ProjectDetector):
             return
         media = config_items(project, "MEDIA_ROOT")
         facts, line = (media[0][0], media[0][1].line) if media else (settings[0], 1)
-        evidence = [Evidence(f.path, c.line, "write", c.callee.rpartition(".")[2]) for f, c in file_fields]
+        evidence = [
+            Evidence(f.path, c.line, "write", c.callee.rpartition(".")[2]) for f, c in file_fields
+        ]
         yield finding(
             self.category,
             symbol="MEDIA_ROOT",
@@ -133,7 +148,8 @@ class LocalFileDetector(ProjectDetector):
                 "`FileSystemStorage`): other replicas cannot serve them. Configure `STORAGES` with an "
                 "object-storage backend such as django-storages' S3 (`migrator playbook local_file`)."
             ),
-            evidence=tuple(sorted(set(evidence))) or (Evidence(facts.path, line, "write", "config"),),
+            evidence=tuple(sorted(set(evidence)))
+            or (Evidence(facts.path, line, "write", "config"),),
             kind="media_root",
             automation="manual",
             detector=type(self).__name__,
@@ -146,7 +162,11 @@ def _describe(call: CallSite) -> tuple[str, str, str] | None:
         path = call.args[0] if call.args else dict(call.kwargs).get("filename", ("expr",))
         if literal(path) == ":memory:" or _temporary(path):
             return None
-        return STORE_OPENERS[call.callee], call.target.rpartition(".")[2] if call.target else _symbol(path), "high"
+        return (
+            STORE_OPENERS[call.callee],
+            call.target.rpartition(".")[2] if call.target else _symbol(path),
+            "high",
+        )
     if not call.func:
         return None  # a file written at import time is a build step, not state
     if call.callee in OPENERS:
@@ -155,8 +175,8 @@ def _describe(call: CallSite) -> tuple[str, str, str] | None:
         if not isinstance(mode_text, str) or not any(c in mode_text for c in "wax+"):
             return None
         path = call.args[0] if call.args else ("expr",)
-        if _temporary(path):
-            return None
+        if _temporary(path) or _symbol(path).lower().startswith("pid"):
+            return None  # scratch files and pid files are not the service's data
         return "files", _symbol(path), "medium"
     if call.callee in WRITE_METHODS:
         if not call.args:
@@ -178,16 +198,22 @@ def _walk(summary: Summary) -> Iterable[Summary]:
     elif tag == "path":
         yield from _walk(summary[1])
         yield from _walk(summary[2])
-    elif tag in ("list", "fstr"):
+    elif tag in ("list", "fstr", "alts"):
         for arg in summary[1]:
             yield from _walk(arg)
 
 
 def _temporary(path: Summary) -> bool:
+    if path[0] == "alts":  # a local assigned in several branches: temporary only if all are
+        return all(_temporary(alt) for alt in path[1])
     for part in _walk(path):
         if part[0] in ("name", "call") and "tempfile" in str(part[1]):
             return True
-        if part[0] == "const" and isinstance(part[1], str) and part[1].startswith(("/tmp", "/dev/")):
+        if (
+            part[0] == "const"
+            and isinstance(part[1], str)
+            and part[1].startswith(("/tmp", "/dev/"))
+        ):
             return True
     return False
 
@@ -195,7 +221,9 @@ def _temporary(path: Summary) -> bool:
 def _looks_like_path(path: Summary) -> bool:
     for part in _walk(path):
         tag = part[0]
-        if tag == "call" and str(part[1]).startswith(("os.path.join", "pathlib.Path", "os.path.abspath")):
+        if tag == "call" and str(part[1]).startswith(
+            ("os.path.join", "pathlib.Path", "os.path.abspath")
+        ):
             return True
         if tag == "path":
             return True

@@ -38,7 +38,8 @@ class LockDetector(ProjectDetector):
             if not taken:
                 continue
             guarded_funcs = {(s.module, s.func) for s in taken}
-            guards_state = any(
+            serving = any(project.serves(s) for s in taken)
+            guards_state = serving and any(
                 (s.module, s.func) in guarded_funcs
                 for other in project.state_components()
                 for s in other.changes

@@ -41,9 +41,7 @@ THREAD_STARTS = frozenset({"threading.Thread", "threading.Timer", "multiprocessi
 class QueueDetector(ContainerDetector):
     category = "queue_background"
     priority = 20
-    STATE = (
-        "import queue\nJOBS = queue.Queue()\n\ndef enqueue(job):\n    JOBS.put(job)\n",
-    )
+    STATE = ("import queue\nJOBS = queue.Queue()\n\ndef enqueue(job):\n    JOBS.put(job)\n",)
     NOT_STATE = (
         "import queue\n\ndef run(items):\n    q = queue.Queue()\n    for i in items:\n        q.put(i)\n",
     )
@@ -85,8 +83,11 @@ class BackgroundWorkDetector(ProjectDetector):
                     memory = _on_memory_store(kwargs.get("jobstores"))
                     if memory:
                         yield self._finding(
-                            facts.path, call.line, call.target or call.callee.rpartition(".")[2],
-                            facts.module, "scheduler",
+                            facts.path,
+                            call.line,
+                            call.target or call.callee.rpartition(".")[2],
+                            facts.module,
+                            "scheduler",
                             "an APScheduler scheduler on the default `MemoryJobStore`: its jobs vanish on "
                             "restart and every replica runs each job. Use `RedisJobStore` and run the "
                             "scheduler in one process",
@@ -96,15 +97,22 @@ class BackgroundWorkDetector(ProjectDetector):
                     backend = literal(kwargs.get("backend", ("const", None)))
                     if isinstance(backend, str) and "memory" in backend:
                         yield self._finding(
-                            facts.path, call.line, call.target or "Celery", facts.module, "celery_backend",
+                            facts.path,
+                            call.line,
+                            call.target or "Celery",
+                            facts.module,
+                            "celery_backend",
                             f"Celery with the in-memory result backend `{backend}`: results are only "
                             "visible to the process that stored them. Use a Redis result backend",
                             "config",
                         )
                 elif call.callee in THREAD_STARTS and call.func == "":
                     yield self._finding(
-                        facts.path, call.line, call.target or _target_name(kwargs) or "thread",
-                        facts.module, "thread",
+                        facts.path,
+                        call.line,
+                        call.target or _target_name(kwargs) or "thread",
+                        facts.module,
+                        "thread",
                         "a background thread started at import time: every replica starts its own, and "
                         "work it holds is lost when the process stops. Move the work to a durable queue "
                         "with a separate worker",
@@ -115,7 +123,11 @@ class BackgroundWorkDetector(ProjectDetector):
                     value = literal(item.value)
                     if isinstance(value, str) and "memory" in value:
                         yield self._finding(
-                            facts.path, item.line, item.key, facts.module, "celery_backend",
+                            facts.path,
+                            item.line,
+                            item.key,
+                            facts.module,
+                            "celery_backend",
                             f"Celery configured with `{value}`: in-memory transports and results are "
                             "private to one process. Use Redis",
                             "config",

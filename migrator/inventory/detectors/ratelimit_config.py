@@ -14,11 +14,17 @@ from collections.abc import Iterable
 from migrator.inventory.detectors import ProjectDetector, finding, register
 from migrator.inventory.detectors._settings import config_items
 from migrator.inventory.extract import literal
-from migrator.model import Evidence, Finding
 from migrator.inventory.symbols import Project
+from migrator.model import Evidence, Finding
 
-LIMITERS = frozenset({"flask_limiter.Limiter", "flask_limiter.extension.Limiter", "slowapi.Limiter",
-                      "slowapi.extension.Limiter"})
+LIMITERS = frozenset(
+    {
+        "flask_limiter.Limiter",
+        "flask_limiter.extension.Limiter",
+        "slowapi.Limiter",
+        "slowapi.extension.Limiter",
+    }
+)
 MEMORY_STORAGES = frozenset({"limits.storage.MemoryStorage", "limits.storage.memory.MemoryStorage"})
 STORAGE_KEYS = ("RATELIMIT_STORAGE_URI", "RATELIMIT_STORAGE_URL")
 
@@ -50,12 +56,19 @@ class LimiterConfigDetector(ProjectDetector):
                     value = literal(uri) if uri else None
                     if uri is None and shared_in_config:
                         continue
-                    if uri is not None and not (isinstance(value, str) and value.startswith("memory")):
+                    if uri is not None and not (
+                        isinstance(value, str) and value.startswith("memory")
+                    ):
                         continue
-                    how = f"`storage_uri=\"{value}\"`" if value else "no `storage_uri` (memory is the default)"
+                    how = (
+                        f'`storage_uri="{value}"`'
+                        if value
+                        else "no `storage_uri` (memory is the default)"
+                    )
                 elif call.callee in MEMORY_STORAGES or (
                     call.callee.endswith("storage_from_string")
-                    and call.args and literal(call.args[0]) == "memory://"
+                    and call.args
+                    and literal(call.args[0]) == "memory://"
                 ):
                     how = "limits' in-memory storage"
                 else:
@@ -77,6 +90,28 @@ class LimiterConfigDetector(ProjectDetector):
                     kind="limiter",
                     automation="config",
                     store_reason="the limiter's own Redis storage: no adapter needed",
+                    detector=type(self).__name__,
+                )
+        if not configured:
+            # Flask-AppBuilder makes its own Flask-Limiter: enabled with no storage is memory.
+            for facts, item in config_items(project, "RATELIMIT_ENABLED"):
+                if literal(item.value) is False:
+                    continue
+                yield finding(
+                    self.category,
+                    symbol="RATELIMIT_ENABLED",
+                    qualname=f"{facts.module}.RATELIMIT_ENABLED",
+                    path=facts.path,
+                    line=item.line,
+                    confidence="medium",
+                    message=(
+                        "Rate limiting is enabled with no `RATELIMIT_STORAGE_URI`, so Flask-Limiter "
+                        "counts in process memory: with N replicas a client gets N times its limit. "
+                        "Set `RATELIMIT_STORAGE_URI` to Redis (`migrator playbook counter_ratelimit`)."
+                    ),
+                    evidence=(Evidence(facts.path, item.line, "write", "config"),),
+                    kind="limiter",
+                    automation="config",
                     detector=type(self).__name__,
                 )
         for key in STORAGE_KEYS:

@@ -43,9 +43,10 @@ class SessionConfigDetector(ProjectDetector):
             value = literal(item.value)
             if isinstance(value, str) and value.lower() in LOCAL_FLASK_SESSION_TYPES:
                 yield self._finding(
-                    facts, item,
+                    facts,
+                    item,
                     f"Flask-Session stores sessions with `{value}` on this machine: a user whose next "
-                    "request reaches another replica is logged out. Set `SESSION_TYPE = \"redis\"`",
+                    'request reaches another replica is logged out. Set `SESSION_TYPE = "redis"`',
                 )
         if not django_settings(project):
             return
@@ -54,14 +55,16 @@ class SessionConfigDetector(ProjectDetector):
             engine = literal(item.value)
             if engine == FILE_ENGINE:
                 yield self._finding(
-                    facts, item,
+                    facts,
+                    item,
                     "Django keeps sessions in files on this machine (`backends.file`): other replicas "
                     "cannot read them, so users are logged out at random. Use the cache engine on Redis "
                     "or `cached_db`",
                 )
             elif engine == CACHE_ENGINE and caches_local:
                 yield self._finding(
-                    facts, item,
+                    facts,
+                    item,
                     "Django keeps sessions in the cache, and the cache is local memory: sessions live "
                     "in one process and vanish on restart. Point `CACHES` at Redis",
                 )

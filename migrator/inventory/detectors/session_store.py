@@ -14,7 +14,7 @@ from migrator.inventory.detectors._shapes import container_kind, details
 from migrator.inventory.symbols import Component, Project
 
 SESSION_NAME = re.compile(
-    r"session|sess\b|sid|token|login|logged|auth|credential|api_key|apikey|csrf|nonce|otp|"
+    r"session|sess\b|sid\b|token|login|logged_in|credential|api_key|apikey|csrf|nonce|otp|"
     r"remember|jwt|oauth|users_by|user_by|active_users|online_users|current_user"
 )
 
@@ -43,4 +43,5 @@ class SessionStoreDetector(ContainerDetector):
         why = "it maps session ids or tokens to user data"
         if nested:
             why += ", and its values are changed in place (a read-modify-write once in a store)"
-        return Claim("high", why, "dict")
+        serves = any(project.serves(s) for s in comp.changes)
+        return Claim("high" if serves else "medium", why, "dict")

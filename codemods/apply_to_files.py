@@ -1,0 +1,85 @@
+"""Run one component codemod over the modules that use the component; return texts, write nothing.
+
+A component is migrated in every module or in none: a module half on the store and half on the
+old dict would break (``S.edit`` on a plain dict). So when any module is refused, every changed
+module is ``withheld`` and no new text is returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import libcst as cst
+from libcst.codemod import Codemod, CodemodContext, SkipFile
+from libcst.helpers import calculate_module_and_package
+
+from ._support import CodemodOutcome
+
+
+@dataclass(frozen=True)
+class FilesResult:
+    """New texts by path relative to the root (changed files only) and one outcome a file."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    outcomes: tuple[CodemodOutcome, ...] = ()
+
+    @property
+    def refused(self) -> tuple[CodemodOutcome, ...]:
+        return tuple(outcome for outcome in self.outcomes if outcome.refused)
+
+
+def apply_codemod_to_files(
+    root: str | Path, files: Iterable[str | Path], codemod: Codemod, all_or_nothing: bool = True
+) -> FilesResult:
+    """Run ``codemod`` over ``files`` (paths under ``root``) and return what it would write.
+
+    Each module gets a fresh ``CodemodContext`` naming its file, module and package, so the
+    codemod can tell the defining module from the importing ones. Refusals, a codemod failure and
+    unparsable files become ``refused`` outcomes with a reason; warnings become notes.
+    """
+    base = Path(root).resolve()
+    texts: dict[str, str] = {}
+    outcomes: list[CodemodOutcome] = []
+    for file in files:
+        path = (base / file).resolve()
+        relative = path.relative_to(base).as_posix()
+        new_text, outcome = _run_one(base, path, relative, codemod)
+        outcomes.append(outcome)
+        if outcome.status == "changed" and new_text is not None:
+            texts[relative] = new_text
+    if all_or_nothing and any(outcome.refused for outcome in outcomes):
+        reason = "; ".join(f"{o.path}: {o.reason}" for o in outcomes if o.refused)
+        withheld = [
+            replace(o, status="withheld", reason=f"another module was refused ({reason})")
+            if o.status == "changed" else o
+            for o in outcomes
+        ]
+        return FilesResult({}, tuple(withheld))
+    return FilesResult(texts, tuple(outcomes))
+
+
+def _run_one(
+    base: Path, path: Path, relative: str, codemod: Codemod
+) -> tuple[str | None, CodemodOutcome]:
+    try:
+        old_text = path.read_text(encoding="utf-8")
+        tree = cst.parse_module(old_text)
+    except (OSError, UnicodeDecodeError, cst.ParserSyntaxError) as error:
+        return None, CodemodOutcome(relative, "refused", f"the file could not be read: {error}")
+    names = calculate_module_and_package(base, path)
+    codemod.context = CodemodContext(
+        filename=str(path), full_module_name=names.name, full_package_name=names.package
+    )
+    try:
+        new_text = codemod.transform_module(tree).code
+    except SkipFile as skipped:
+        return None, CodemodOutcome(relative, "refused", str(skipped),
+                                    tuple(codemod.context.warnings))
+    except Exception as error:  # a codemod bug must refuse one module, not abort the phase
+        reason = f"the codemod failed ({type(error).__name__}: {error})"
+        return None, CodemodOutcome(relative, "refused", reason)
+    notes = tuple(codemod.context.warnings)
+    status = "changed" if new_text != old_text else "unchanged"
+    return new_text, CodemodOutcome(relative, status, notes=notes)

@@ -1,0 +1,670 @@
+"""Move an in-process counter behind the runtime's ``counter`` factory: atomic increments.
+
+A scalar counter (``ORDER_SEQ = 0``):
+
+- the definition becomes ``ORDER_SEQ = counter("ORDER_SEQ", start=0)``;
+- ``global ORDER_SEQ; ORDER_SEQ += 1; order_id = ORDER_SEQ`` becomes
+  ``order_id = ORDER_SEQ.incr()``; without the ``order_id = ORDER_SEQ`` line the new value is bound
+  to a fresh local when the same block reads ``ORDER_SEQ`` later (those reads use the local), or
+  the call stands alone; ``-= n`` becomes ``decr(amount=n)``, ``X = X + n`` counts as ``X += n``;
+  the ``global`` line goes once nothing assigns the name;
+- any other read becomes ``ORDER_SEQ.get()``.
+
+A mapping of counts (``HITS = defaultdict(int)``, ``Counter()``, ``{}``):
+
+- the definition becomes ``HITS = counter("HITS", defaultdict(int))``, the old mapping kept;
+- ``HITS[k] += n`` / ``HITS[k] = HITS.get(k, 0) + n`` / ``HITS[k] = HITS[k] + n`` become
+  ``HITS.incr(k[, amount=n])``; ``-=`` becomes ``decr``; ``HITS[k]`` and ``HITS.get(k, 0)``
+  become ``HITS.get(k)``;
+- a fixed-window rate limit of the shape
+  ``HITS[(key, int(time.time() // W))] += 1; return HITS[(key, ...)] <= LIMIT`` (the bucket
+  inline or in locals, any of ``<= < > >=``) becomes ``return HITS.hit(key, limit=LIMIT,
+  window=W)`` (``not HITS.hit(...)`` for ``>``), and the locals and ``time`` import it leaves
+  unused are removed.
+
+Refuses the module (``SkipFile`` with the reason, nothing written) when the counter is set to a
+value (``ORDER_SEQ = 0`` in a function, ``HITS[k] = 0``), deleted, read as a whole (iteration,
+``len``, ``in``, ``items()``, ``most_common()``), passed or stored, or keyed by the clock in a
+shape it does not recognise (a hand-made rate limit: rewrite it with ``HITS.hit`` by hand).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+
+from ._support import (
+    ComponentCodemod,
+    assigned_names,
+    build_call,
+    code_of,
+    factory_call,
+    fresh_name,
+    names_in,
+    single_key,
+)
+
+NodeT = TypeVar("NodeT", bound=cst.CSTNode)
+COUNTER_METHODS = frozenset({"incr", "decr", "get", "hit"})
+CLOCK_CALLS = frozenset({"time.time", "time.monotonic", "time", "monotonic"})
+MAPPING_DEFINITIONS = frozenset(
+    {"defaultdict", "collections.defaultdict", "Counter", "collections.Counter", "dict"}
+)
+
+
+@dataclass(frozen=True)
+class Increment:
+    """``X += n`` on a scalar counter and what its new value is bound to."""
+
+    receiver: str
+    amount: cst.BaseExpression
+    method: str  # incr | decr
+    target: str | None  # the local that takes the new value, None when unused
+    merged_next: bool  # the next line was ``target = X`` and is absorbed
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """``H[(key, bucket)] += 1; return H[(key, bucket)] <= limit`` recognised in one block."""
+
+    receiver: str
+    key: cst.BaseExpression
+    limit: cst.BaseExpression
+    window: cst.BaseExpression
+    negate: bool
+    dropped: frozenset[int]  # ids of the lines it replaces or leaves unused
+
+
+class CounterCodemod(ComponentCodemod):
+    """Bind a counter to ``counter(...)`` and make its increments atomic store calls."""
+
+    FACTORY = "counter"
+
+    def __init__(
+        self,
+        context: CodemodContext,
+        symbol: str,
+        module: str,
+        runtime: str,
+        shape: str | None = None,
+    ) -> None:
+        super().__init__(context, symbol, module, runtime)
+        self.shape = shape  # scalar | mapping; None: from the definition, else from the uses
+
+    def start_module(self, tree: cst.Module) -> None:
+        self.increments: dict[int, Increment] = {}
+        self.rate_limits: dict[int, RateLimit] = {}
+        self.dropped: set[int] = set()
+        self.consumed: set[int] = set()  # refs that a statement-level rewrite already covers
+        self.local_reads: dict[int, str] = {}
+        self.definition: cst.Assign | None = None
+        self.module_shape = self.shape or self.infer_shape(tree)
+        if self.defines_here:
+            if self.top_level_definition(tree) is None:
+                self.refuse(f"`{self.symbol}` is not assigned at the top level of this module")
+            self.require_factory_name_free(tree)
+
+    def infer_shape(self, tree: cst.Module) -> str:
+        definition = self.top_level_definition(tree) if self.defines_here else None
+        if definition is not None:
+            small = definition.body[0]
+            value = getattr(small, "value", None)
+            if isinstance(value, (cst.Integer, cst.UnaryOperation)):
+                return "scalar"
+            if isinstance(value, cst.Call) and any(a.keyword for a in value.args):
+                return "scalar"  # a second run: counter("X", start=0)
+            return "mapping"
+        subscripted = any(
+            isinstance(node.value, (cst.Name, cst.Attribute))
+            and code_of(node.value).split(".")[-1] in self.aliases | {self.symbol}
+            for node in _all(tree, cst.Subscript)
+        )
+        return "mapping" if subscripted else "scalar"
+
+    # -- statement-level patterns, found before the block's expressions are visited ----------
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.scan_block(node.body)
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.scan_block(node.body)
+
+    def scan_block(self, body: Sequence[cst.BaseStatement]) -> None:
+        for index, line in enumerate(body):
+            small = _only(line)
+            if self.module_shape == "scalar" and isinstance(small, (cst.AugAssign, cst.Assign)):
+                self.note_increment(body, index, small)
+            elif isinstance(small, cst.AugAssign) and self.module_shape == "mapping":
+                self.note_rate_limit(body, index, small)
+
+    def note_increment(
+        self, body: Sequence[cst.BaseStatement], index: int, small: cst.AugAssign | cst.Assign
+    ) -> None:
+        step = self.step_of(small)
+        if step is None:
+            return
+        counted, method, amount = step
+        rest = body[index + 1 :]
+        following = _only(rest[0]) if rest else None
+        merged = (
+            isinstance(following, cst.Assign)
+            and len(following.targets) == 1
+            and isinstance(following.targets[0].target, cst.Name)
+            and self.refers_to_component(following.value)
+        )
+        if merged:
+            assert isinstance(following, cst.Assign)
+            target: str | None = code_of(following.targets[0].target)
+            self.consumed.add(id(following.value))
+            rest = rest[1:]
+        else:
+            target = None
+        # Reads up to the next increment see this increment's value.
+        upto = next((i for i, line in enumerate(rest) if self.is_increment(line)), len(rest))
+        rest = rest[:upto]
+        reads = [ref for line in rest for ref in self.reads_in(line)]
+        if target is not None and any(target in assigned_names(line) for line in rest):
+            reads = []  # the local changes later: later reads ask the store instead
+        if reads and target is None:
+            target = fresh_name([self.symbol.lower(), f"{self.symbol.lower()}_value"],
+                                self.module_names)
+        self.local_reads.update({id(ref): target for ref in reads if target is not None})
+        self.consumed.add(id(counted))
+        self.increments[id(body[index])] = Increment(
+            code_of(counted), amount, method, target, merged
+        )
+        if merged:
+            self.dropped.add(id(body[index + 1]))
+
+    def step_of(
+        self, small: cst.BaseSmallStatement | None
+    ) -> tuple[cst.BaseExpression, str, cst.BaseExpression] | None:
+        """(the counter, incr | decr, the amount) for ``X += n``, ``X -= n``, ``X = X + n``."""
+        if isinstance(small, cst.AugAssign) and self.refers_to_component(small.target):
+            return small.target, self.method_for(small.operator), small.value
+        if not (isinstance(small, cst.Assign) and len(small.targets) == 1):
+            return None
+        counted, value = small.targets[0].target, small.value
+        if not (
+            self.refers_to_component(counted) and isinstance(value, cst.BinaryOperation)
+            and isinstance(value.operator, (cst.Add, cst.Subtract))
+            and self.refers_to_component(value.left)
+        ):
+            return None
+        self.consumed.add(id(value.left))
+        method = "incr" if isinstance(value.operator, cst.Add) else "decr"
+        return counted, method, value.right
+
+    def is_increment(self, line: cst.BaseStatement) -> bool:
+        small = _only(line)
+        return isinstance(small, cst.AugAssign) and self.refers_to_component(small.target)
+
+    def check_global_assignments(self, function: cst.FunctionDef, names: set[str]) -> None:
+        """Assignments under ``global`` are increments (rewritten) or refused one by one."""
+
+    def method_for(self, operator: cst.BaseAugOp) -> str:
+        if isinstance(operator, cst.AddAssign):
+            return "incr"
+        if isinstance(operator, cst.SubtractAssign):
+            return "decr"
+        self.refuse(f"`{self.symbol}` is changed with `{code_of(operator).strip()}`; a counter "
+                    f"only counts up and down")
+
+    def reads_in(self, line: cst.BaseStatement) -> list[cst.BaseExpression]:
+        found = [n for n in _all(line, cst.Name, cst.Attribute) if self.refers_to_component(n)]
+        skipped = (cst.Attribute, cst.AugAssign, cst.AssignTarget, cst.Del)
+        return [n for n in found if not isinstance(self.parent(n), skipped)]
+
+    def note_rate_limit(
+        self, body: Sequence[cst.BaseStatement], index: int, small: cst.AugAssign
+    ) -> None:
+        target = small.target
+        if not (isinstance(target, cst.Subscript) and self.refers_to_component(target.value)):
+            return
+        key = single_key(target)
+        following = _only(body[index + 1]) if index + 1 < len(body) else None
+        if not (
+            isinstance(key, cst.Tuple) and len(key.elements) == 2
+            and isinstance(small.operator, cst.AddAssign) and _is_one(small.value)
+            and isinstance(following, cst.Return)
+            and isinstance(following.value, cst.Comparison)
+            and len(following.value.comparisons) == 1
+        ):
+            return
+        compared = following.value.left
+        if not (isinstance(compared, cst.Subscript) and code_of(compared) == code_of(target)):
+            return
+        comparison = following.value.comparisons[0]
+        bucket_at = self.bucket_index(key, body[:index])
+        if bucket_at is None:
+            return
+        position, window, locals_used = bucket_at
+        limit, negate = _limit(comparison.operator, comparison.comparator)
+        if limit is None:
+            return
+        dropped = {id(body[index + 1])} | self.unused_after(body[:index], locals_used,
+                                                           body[index : index + 2])
+        self.rate_limits[id(body[index])] = RateLimit(
+            code_of(target.value), key.elements[1 - position].value, limit, window, negate,
+            frozenset(dropped),
+        )
+        self.dropped.update(dropped)
+        self.consumed.update({id(target.value), id(compared.value)})
+        self.remove_unused_import("time")
+        self.remove_unused_import("time", "time")
+        self.remove_unused_import("time", "monotonic")
+
+    def bucket_index(
+        self, key: cst.Tuple, before: Sequence[cst.BaseStatement]
+    ) -> tuple[int, cst.BaseExpression, list[str]] | None:
+        """Which element of the key is the clock bucket, its window and the locals it uses."""
+        assigned = _simple_assignments(before)
+        for position, element in enumerate(key.elements):
+            expression, used = element.value, []
+            if isinstance(expression, cst.Name) and expression.value in assigned:
+                used.append(expression.value)
+                expression = assigned[expression.value]
+            window = _window_of(expression, assigned, used)
+            if window is not None:
+                return position, window, used
+        return None
+
+    def unused_after(
+        self,
+        before: Sequence[cst.BaseStatement],
+        names: list[str],
+        replaced: Sequence[cst.BaseStatement],
+    ) -> set[int]:
+        """Lines ``name = ...`` among ``before`` that nothing reads once ``replaced`` goes."""
+        dropped: set[int] = set()
+        function = next((a for a in self.ancestors(before[0]) if isinstance(a, cst.FunctionDef)),
+                        None) if before else None
+        if function is None:
+            return dropped
+        for name in names:
+            line = next(
+                (b for b in before if isinstance(_only(b), cst.Assign)
+                 and code_of(_only(b).targets[0].target) == name),  # type: ignore[union-attr]
+                None,
+            )
+            if line is None:
+                continue
+            uses = [n for n in _all(function, cst.Name) if n.value == name]
+            gone = {id(n) for r in [line, *replaced] for n in _all(r, cst.Name)}
+            gone |= {id(n) for b in before if id(b) in dropped for n in _all(b, cst.Name)}
+            if all(id(n) in gone for n in uses):
+                dropped.add(id(line))
+        return dropped
+
+    # -- every other reference ---------------------------------------------------------------
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if self.refers_to_component(node):
+            self.classify(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self.refers_to_component(node):
+            self.classify(node)
+
+    def classify(self, ref: cst.Name | cst.Attribute) -> None:
+        if id(ref) in self.consumed or id(ref) in self.local_reads:
+            return
+        parent = self.parent(ref)
+        where = f"`{self.describe_use(ref)}` (line {self.line_of(ref)})"
+        if self.is_definition(ref):
+            return
+        if isinstance(parent, cst.Attribute) and parent.value is ref:
+            if parent.attr.value not in COUNTER_METHODS:
+                self.refuse(f"`{self.symbol}.{parent.attr.value}` in {where} is not part of the "
+                            f"counter API (incr, decr, get, hit)")
+            if parent.attr.value == "get":
+                self.check_get(ref, parent, where)
+            return
+        if self.module_shape == "mapping":
+            self.classify_item(ref, parent, where)
+        elif isinstance(parent, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del)):
+            self.refuse(f"{where} sets `{self.symbol}` to a value; a counter only counts up and "
+                        f"down (there is no reset)")
+
+    def is_definition(self, ref: cst.CSTNode) -> bool:
+        target = self.parent(ref)
+        small = self.parent(target)
+        line = self.parent(small) if small is not None else None
+        if not (
+            self.defines_here and isinstance(target, cst.AssignTarget)
+            and isinstance(small, cst.Assign) and isinstance(line, cst.SimpleStatementLine)
+            and isinstance(self.parent(line), cst.Module) and self.definition is None
+        ):
+            return False
+        value = small.value
+        func = code_of(value.func) if isinstance(value, cst.Call) else ""
+        scalar = isinstance(value, (cst.Integer, cst.UnaryOperation))
+        if not (self.already_bound(value) or scalar or func in MAPPING_DEFINITIONS
+                or isinstance(value, cst.Dict)):
+            self.refuse(f"`{self.symbol}` is defined as `{code_of(value)}`; only an int, a "
+                        f"`defaultdict(int)`, a `Counter()` or a dict becomes a store counter")
+        self.definition = small
+        return True
+
+    def check_get(self, ref: cst.CSTNode, attribute: cst.Attribute, where: str) -> None:
+        call = self.parent(attribute)
+        if isinstance(call, cst.Call) and len(call.args) == 2 and not _is_zero(call.args[1].value):
+            self.refuse(f"{where} reads `{self.symbol}` with a default other than 0")
+        if isinstance(call, cst.Call) and call.args:
+            self.time_keyed(call.args[0].value, ref, where)
+
+    def classify_item(self, ref: cst.CSTNode, parent: cst.CSTNode | None, where: str) -> None:
+        if not (isinstance(parent, cst.Subscript) and parent.value is ref):
+            self.refuse(f"{where} reads `{self.symbol}` as a whole; the store counter only "
+                        f"counts single keys (no iteration, `len`, `in` or `items()`)")
+        key = single_key(parent)
+        if key is None:
+            self.refuse(f"`{self.symbol}` is sliced in {where}")
+        self.time_keyed(key, ref, where)
+        holder = self.parent(parent)
+        if isinstance(holder, cst.AugAssign) and holder.target is parent:
+            self.method_for(holder.operator)
+            if len(_line_of(self, holder).body) != 1:
+                self.refuse(f"{where} counts on a line with several statements; split it first")
+        elif isinstance(holder, cst.AssignTarget):
+            assign = self.parent(holder)
+            if not (isinstance(assign, cst.Assign) and self.addition_of(parent, assign.value)):
+                self.refuse(f"{where} sets a count to a value; a counter only counts up and down "
+                            f"(a hand-made window? use `{self.symbol}.hit(key, limit, window)`)")
+        elif isinstance(holder, (cst.Del, cst.AnnAssign)) or isinstance(holder, cst.Subscript):
+            self.refuse(f"{where} deletes or nests a count; the store counter holds one int a key")
+
+    def addition_of(self, target: cst.Subscript, value: cst.BaseExpression) -> bool:
+        """True for ``H[k] + n`` / ``H.get(k, 0) + n`` of the same key; marks them consumed."""
+        if not (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add)):
+            return False
+        left = value.left
+        same_item = isinstance(left, cst.Subscript) and code_of(left) == code_of(target)
+        same_get = (
+            isinstance(left, cst.Call) and isinstance(left.func, cst.Attribute)
+            and code_of(left.func.value) == code_of(target.value) and left.func.attr.value == "get"
+            and len(left.args) == 2 and _is_zero(left.args[1].value)
+            and code_of(left.args[0].value) == code_of(single_key(target) or target)
+        )
+        if same_item:
+            assert isinstance(left, cst.Subscript)
+            self.consumed.add(id(left.value))
+        if same_get:
+            assert isinstance(left, cst.Call) and isinstance(left.func, cst.Attribute)
+            self.consumed.add(id(left.func.value))
+        return same_item or same_get
+
+    def time_keyed(self, key: cst.BaseExpression, ref: cst.CSTNode, where: str) -> None:
+        function = next((a for a in self.ancestors(ref) if isinstance(a, cst.FunctionDef)), None)
+        clocked = _clock_names(function) if function is not None else set()
+        if names_in(key) & clocked or _reads_clock(key):
+            self.refuse(f"{where} keys `{self.symbol}` by the clock: a hand-made rate limit this "
+                        f"codemod does not recognise; rewrite it with "
+                        f"`{self.symbol}.hit(key, limit, window)` by hand")
+
+    # -- rewriting ---------------------------------------------------------------------------
+
+    def leave_Assign(
+        self, original_node: cst.Assign, updated_node: cst.Assign
+    ) -> cst.BaseSmallStatement:
+        if original_node is self.definition and not self.already_bound(original_node.value):
+            self.add_needed_import(self.runtime, self.FACTORY)
+            old = original_node.value
+            if self.module_shape == "scalar":
+                return updated_node.with_changes(value=factory_call(self.FACTORY, self.symbol,
+                                                                    None, start=old))
+            return updated_node.with_changes(value=factory_call(self.FACTORY, self.symbol, old))
+        target = original_node.targets[0].target if len(original_node.targets) == 1 else None
+        if (
+            self.module_shape == "mapping" and isinstance(target, cst.Subscript)
+            and self.refers_to_component(target.value)
+            and isinstance(original_node.value, cst.BinaryOperation)
+        ):
+            return cst.Expr(self.count_call(target, "incr", original_node.value.right))
+        return updated_node
+
+    def leave_AugAssign(
+        self, original_node: cst.AugAssign, updated_node: cst.AugAssign
+    ) -> cst.BaseSmallStatement:
+        target = original_node.target
+        if (
+            self.module_shape == "mapping" and isinstance(target, cst.Subscript)
+            and self.refers_to_component(target.value)
+        ):
+            method = self.method_for(original_node.operator)
+            return cst.Expr(self.count_call(target, method, original_node.value))
+        return updated_node
+
+    def count_call(
+        self, target: cst.Subscript, method: str, amount: cst.BaseExpression
+    ) -> cst.Call:
+        key = single_key(target)
+        assert key is not None
+        keywords = {} if _is_one(amount) else {"amount": amount}
+        return build_call(cst.Attribute(target.value, cst.Name(method)), [key], **keywords)
+
+    def leave_Subscript(
+        self, original_node: cst.Subscript, updated_node: cst.Subscript
+    ) -> cst.BaseExpression:
+        value = original_node.value
+        if (
+            self.module_shape == "mapping" and self.refers_to_component(value)
+            and id(value) not in self.consumed
+        ):
+            key = single_key(original_node)
+            assert key is not None
+            return build_call(cst.Attribute(value, cst.Name("get")), [key])
+        return updated_node
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        func = original_node.func
+        if (
+            isinstance(func, cst.Attribute) and func.attr.value == "get"
+            and self.refers_to_component(func.value) and len(original_node.args) == 2
+        ):
+            first = updated_node.args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            return updated_node.with_changes(args=[first])
+        return updated_node
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        return self.scalar_read(original_node, updated_node)
+
+    def leave_Attribute(
+        self, original_node: cst.Attribute, updated_node: cst.Attribute
+    ) -> cst.BaseExpression:
+        return self.scalar_read(original_node, updated_node)
+
+    def scalar_read(
+        self, original: cst.Name | cst.Attribute, updated: cst.BaseExpression
+    ) -> cst.BaseExpression:
+        if id(original) in self.local_reads:
+            return cst.Name(self.local_reads[id(original)])
+        if (
+            self.module_shape != "scalar" or id(original) in self.consumed
+            or not self.refers_to_component(original)
+            or isinstance(self.parent(original), (cst.Attribute, cst.AssignTarget))
+        ):
+            return updated
+        return build_call(cst.Attribute(updated, cst.Name("get")), [])
+
+    def leave_Global(
+        self, original_node: cst.Global, updated_node: cst.Global
+    ) -> cst.Global:
+        kept = [item for item in updated_node.names if item.name.value not in self.aliases]
+        if not kept or len(kept) == len(updated_node.names):
+            return updated_node  # a line of only ``global COUNTER`` goes in ``rewrite_block``
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return updated_node.with_changes(names=kept)
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        return updated_node.with_changes(body=self.rewrite_block(original_node.body,
+                                                                 updated_node.body))
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        return updated_node.with_changes(body=self.rewrite_block(original_node.body,
+                                                                 updated_node.body))
+
+    def rewrite_block(
+        self, original: Sequence[cst.BaseStatement], updated: Sequence[cst.BaseStatement]
+    ) -> list[cst.BaseStatement]:
+        out: list[cst.BaseStatement] = []
+        for before, after in zip(original, updated, strict=True):
+            if id(before) in self.dropped or self.only_global(before):
+                continue
+            increment = self.increments.get(id(before))
+            limit = self.rate_limits.get(id(before))
+            if increment is not None:
+                out.append(self.increment_line(before, increment))
+            elif limit is not None:
+                out.append(self.rate_limit_line(before, limit))
+            else:
+                out.append(after)
+        return out
+
+    def only_global(self, line: cst.BaseStatement) -> bool:
+        small = _only(line)
+        return isinstance(small, cst.Global) and all(
+            item.name.value in self.aliases for item in small.names
+        )
+
+    def increment_line(self, line: cst.BaseStatement, increment: Increment) -> cst.BaseStatement:
+        assert isinstance(line, cst.SimpleStatementLine)
+        receiver = cst.parse_expression(increment.receiver)
+        keywords = {} if _is_one(increment.amount) else {"amount": increment.amount}
+        call = build_call(cst.Attribute(receiver, cst.Name(increment.method)), [], **keywords)
+        small: cst.BaseSmallStatement = cst.Expr(call)
+        if increment.target is not None:
+            small = cst.Assign([cst.AssignTarget(cst.Name(increment.target))], call)
+        return line.with_changes(body=[small])
+
+    def rate_limit_line(self, line: cst.BaseStatement, limit: RateLimit) -> cst.BaseStatement:
+        assert isinstance(line, cst.SimpleStatementLine)
+        receiver = cst.parse_expression(limit.receiver)
+        call: cst.BaseExpression = build_call(
+            cst.Attribute(receiver, cst.Name("hit")), [limit.key],
+            limit=limit.limit, window=limit.window,
+        )
+        if limit.negate:
+            call = cst.UnaryOperation(cst.Not(), call)
+        return line.with_changes(body=[cst.Return(call)])
+
+
+def _all(node: cst.CSTNode, *kinds: type[NodeT]) -> list[NodeT]:
+    """Every node of the given kinds under ``node`` (original nodes, in source order)."""
+    found: list[NodeT] = []
+
+    class _Collect(cst.CSTVisitor):
+        def on_visit(self, child: cst.CSTNode) -> bool:
+            if isinstance(child, kinds):
+                found.append(child)
+            return True
+
+    node.visit(_Collect())
+    return found
+
+
+def _only(line: cst.BaseStatement) -> cst.BaseSmallStatement | None:
+    if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1:
+        return line.body[0]
+    return None
+
+
+def _line_of(codemod: ComponentCodemod, small: cst.CSTNode) -> cst.SimpleStatementLine:
+    line = codemod.parent(small)
+    assert isinstance(line, cst.SimpleStatementLine)
+    return line
+
+
+def _is_one(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Integer) and node.evaluated_value == 1
+
+
+def _is_zero(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Integer) and node.evaluated_value == 0
+
+
+def _limit(
+    operator: cst.BaseCompOp, comparator: cst.BaseExpression
+) -> tuple[cst.BaseExpression | None, bool]:
+    """``count OP limit`` as (the most hits allowed, whether ``hit`` must be negated)."""
+    minus_one: cst.BaseExpression = (
+        cst.Integer(str(comparator.evaluated_value - 1))
+        if isinstance(comparator, cst.Integer)
+        else cst.BinaryOperation(comparator, cst.Subtract(), cst.Integer("1"))
+    )
+    if isinstance(operator, cst.LessThanEqual):
+        return comparator, False
+    if isinstance(operator, cst.GreaterThan):
+        return comparator, True
+    if isinstance(operator, cst.LessThan):
+        return minus_one, False
+    if isinstance(operator, cst.GreaterThanEqual):
+        return minus_one, True
+    return None, False
+
+
+def _simple_assignments(lines: Sequence[cst.BaseStatement]) -> dict[str, cst.BaseExpression]:
+    found: dict[str, cst.BaseExpression] = {}
+    for line in lines:
+        small = _only(line)
+        if isinstance(small, cst.Assign) and len(small.targets) == 1:
+            target = small.targets[0].target
+            if isinstance(target, cst.Name):
+                found[target.value] = small.value
+    return found
+
+
+def _reads_clock(node: cst.CSTNode) -> bool:
+    return any(
+        isinstance(call, cst.Call) and code_of(call.func) in CLOCK_CALLS
+        for call in _all(node, cst.Call)
+    )
+
+
+def _clock_names(function: cst.FunctionDef) -> set[str]:
+    """Locals whose value comes from the clock, directly or through other such locals."""
+    assignments = [
+        (code_of(t.target), small.value)
+        for small in _all(function, cst.Assign)
+        if isinstance(small, cst.Assign)
+        for t in small.targets
+        if isinstance(t.target, cst.Name)
+    ]
+    clocked: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, value in assignments:
+            if name not in clocked and (_reads_clock(value) or names_in(value) & clocked):
+                clocked.add(name)
+                changed = True
+    return clocked
+
+
+def _window_of(
+    expression: cst.BaseExpression, assigned: dict[str, cst.BaseExpression], used: list[str]
+) -> cst.BaseExpression | None:
+    """W for ``int(T // W)``, ``int(T) // W`` or ``T // W``; T is the clock or a clock local."""
+    if (
+        isinstance(expression, cst.Call) and code_of(expression.func) == "int"
+        and len(expression.args) == 1
+    ):
+        expression = expression.args[0].value
+    if not (isinstance(expression, cst.BinaryOperation)
+            and isinstance(expression.operator, cst.FloorDivide)):
+        return None
+    clock = expression.left
+    if isinstance(clock, cst.Call) and code_of(clock.func) == "int" and len(clock.args) == 1:
+        clock = clock.args[0].value
+    if isinstance(clock, cst.Name) and clock.value in assigned:
+        used.append(clock.value)
+        clock = assigned[clock.value]
+    if isinstance(clock, cst.Call) and code_of(clock.func) in CLOCK_CALLS and not clock.args:
+        return expression.right
+    return None

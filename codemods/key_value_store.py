@@ -1,0 +1,590 @@
+"""Move a module-level dict (``session_store``, ``app_data``) behind the runtime's ``kv`` factory.
+
+Rewrites, in every module that uses the dict (the defining module and any module importing it
+as ``from m import S``, ``from m import S as T``, ``import m`` or ``import m as y``):
+
+- the definition ``SESSIONS = {}`` (or ``dict(...)``, a dict comprehension) becomes
+  ``SESSIONS = kv("SESSIONS", {}, ttl=3600)``, the original container kept as the old side, with
+  ``from <runtime> import kv`` added once;
+- a nested mutation of a stored value (``S[k]["cart"].append(x)``, ``S[k]["n"] += 1``,
+  ``S[k]["a"]["b"] = v``, ``del S[k]["x"]``, ``S[k].append(x)``, ``S.setdefault(k, [])...``)
+  becomes ``with S.edit(k) as value: value["cart"].append(x)``; adjacent statements editing the
+  same key share one ``with``. A value bound to a local and then mutated
+  (``s = S[k]``, ``s = S.setdefault(k, {})``, ``s = S.get(k)``) becomes
+  ``with S.edit(k[, default=...]) as s:`` around the statements up to the last mutation of ``s``
+  in the same block (``S.get(k)`` relies on ``edit(k, default=None)`` yielding None, and storing
+  nothing, for a missing key);
+- a loop or comprehension over the whole store gets ``# stateless: iterating S is a SCAN over
+  the store`` above it, once.
+
+Needs no change (a KeyValueStore is a MutableMapping): ``S[k] = v``, ``S[k]``, ``S.get(k)``,
+``S.pop(k)``, ``S.update(...)``, ``del S[k]``, ``k in S``, ``len(S)``, ``if S:``, iteration,
+``S[k] += 1`` (still correct, not atomic: use the counter codemod for counts).
+
+Refuses the module (``SkipFile`` with the reason, nothing written) when: the dict is rebound
+(``global S; S = {}``, ``m.S = ...``, ``S |= ...``), compared with ``is``, passed to a call it
+cannot see (``helper(S)``), stored, returned or aliased (``T = S``, ``[S]``), used through a
+dict-only method (``S.copy()``), defined as a ``defaultdict`` or anything but a dict, when a value
+looks like a live object (``S[k] = open(...)``, ``S[k].send(...)``, ``S[k].attr = v``), when the
+value of ``S.get(k, default)`` is mutated, or when a mutation sits where a ``with`` cannot wrap
+it alone (several statements on a line, the header of an ``if``/``for``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+
+from ._support import (
+    ComponentCodemod,
+    assigned_names,
+    code_of,
+    factory_call,
+    fresh_name,
+    names_in,
+    single_key,
+    with_comment,
+)
+
+MUTATING_METHODS = frozenset(
+    {"append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "add",
+     "discard", "sort", "reverse", "popitem", "difference_update", "intersection_update",
+     "symmetric_difference_update", "__setitem__", "__delitem__"}
+)
+# Methods that return a part of the value itself, so a mutation further along still lands in it.
+PASS_THROUGH_METHODS = frozenset({"get"})
+LIVE_OBJECT_METHODS = frozenset(
+    {"send", "sendall", "send_json", "send_text", "send_bytes", "recv", "receive",
+     "receive_json", "receive_text", "close", "write", "flush", "acquire", "release", "emit",
+     "put_nowait"}
+)
+LIVE_OBJECT_CONSTRUCTORS = frozenset(
+    {"open", "socket.socket", "threading.Lock", "threading.RLock", "threading.Event",
+     "threading.Thread", "asyncio.Lock", "asyncio.Queue", "queue.Queue", "Lock", "RLock",
+     "Event", "Thread", "Queue"}
+)
+STORE_METHODS = frozenset(
+    {"get", "setdefault", "pop", "popitem", "update", "keys", "values", "items", "clear", "edit"}
+)
+SCANNING_METHODS = frozenset({"keys", "values", "items"})
+SCANNING_READERS = frozenset(
+    {"list", "sorted", "set", "frozenset", "tuple", "dict", "iter", "enumerate", "any", "all",
+     "sum", "min", "max"}
+)
+
+
+@dataclass(frozen=True)
+class ChainUse:
+    """How the expression built on a value is used: ``read``, ``mutate``, ``store`` or ``live``."""
+
+    kind: str
+    top: cst.CSTNode
+    depth: int  # subscripts, attributes and calls above the value
+
+
+@dataclass(frozen=True)
+class ItemRoot:
+    """One ``S[k]`` (or ``S.setdefault(k, d)``) inside a statement line."""
+
+    root: cst.BaseExpression
+    receiver: str  # ``S`` as written in this module: ``T``, ``state.S``
+    key: cst.BaseExpression
+    via: str  # item | setdefault | get
+    default: cst.BaseExpression | None
+    mutated: bool
+
+
+@dataclass(frozen=True)
+class LocalBinding:
+    """``name = S[k]`` (via ``item``), ``S.setdefault(k, d)`` or ``S.get(k)``."""
+
+    name: str
+    receiver: cst.BaseExpression
+    key: cst.BaseExpression
+    via: str
+    default: cst.BaseExpression | None
+
+
+class KeyValueStoreCodemod(ComponentCodemod):
+    """Bind a module-level dict to ``kv(...)`` and turn nested mutations into ``S.edit(k)``."""
+
+    FACTORY = "kv"
+
+    def __init__(
+        self,
+        context: CodemodContext,
+        symbol: str,
+        module: str,
+        runtime: str,
+        ttl: int | None = None,
+    ) -> None:
+        super().__init__(context, symbol, module, runtime)
+        self.ttl = ttl
+
+    def start_module(self, tree: cst.Module) -> None:
+        self.roots: dict[int, list[ItemRoot]] = {}
+        self.bindings: dict[int, LocalBinding] = {}
+        self.scans: set[int] = set()
+        self.definition: cst.Assign | cst.AnnAssign | None = None
+        self.value_name = fresh_name(["value", "stored_value"], self.module_names)
+        self.scan_note = f"stateless: iterating {self.symbol} is a SCAN over the store"
+        if self.defines_here:
+            if self.top_level_definition(tree) is None:
+                self.refuse(f"`{self.symbol}` is not assigned at the top level of this module")
+            self.require_factory_name_free(tree)
+
+    # -- collecting: every reference is classified on the original tree ---------------------
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if self.refers_to_component(node):
+            self.classify(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self.refers_to_component(node):
+            self.classify(node)
+
+    def classify(self, ref: cst.Name | cst.Attribute) -> None:
+        parent = self.parent(ref)
+        where = f"`{self.describe_use(ref)}` (line {self.line_of(ref)})"
+        if isinstance(parent, cst.Subscript) and parent.value is ref:
+            key = single_key(parent)
+            if key is None:
+                self.refuse(f"`{self.symbol}` is sliced in {where}")
+            self.item_use(ref, parent, key, None, "item")
+        elif isinstance(parent, cst.Attribute) and parent.value is ref:
+            self.method_use(ref, parent, where)
+        elif isinstance(parent, cst.ComparisonTarget) and parent.comparator is ref:
+            if not isinstance(parent.operator, (cst.In, cst.NotIn)):
+                self.refuse(f"`{self.symbol}` is compared by identity or value in {where}")
+        elif isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is ref:
+            self.mark_scan(ref)
+        elif isinstance(parent, (cst.If, cst.While, cst.IfExp)) and parent.test is ref:
+            return
+        elif isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not):
+            return
+        elif self.is_safe_reader_argument(ref):
+            call = self.parent(self.parent(ref))  # type: ignore[arg-type]
+            if isinstance(call, cst.Call) and code_of(call.func) in SCANNING_READERS:
+                self.mark_scan(ref)
+        elif self.is_definition_target(ref):
+            self.check_definition(ref)
+        elif isinstance(parent, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del)):
+            self.refuse(f"`{self.symbol}` is rebound in {where}; the store must stay one object")
+        else:
+            self.refuse(
+                f"`{self.symbol}` is used as a plain value in {where} (passed, stored, returned "
+                f"or aliased), so the codemod cannot follow where it goes"
+            )
+
+    def is_definition_target(self, ref: cst.CSTNode) -> bool:
+        target = self.parent(ref)
+        small = self.parent(target) if isinstance(target, cst.AssignTarget) else target
+        line = self.parent(small) if small is not None else None
+        return (
+            self.defines_here
+            and self.definition is None
+            and isinstance(small, (cst.Assign, cst.AnnAssign))
+            and isinstance(line, cst.SimpleStatementLine)
+            and isinstance(self.parent(line), cst.Module)
+        )
+
+    def check_definition(self, ref: cst.CSTNode) -> None:
+        small = self.parent(ref)
+        if isinstance(small, cst.AssignTarget):
+            small = self.parent(small)
+        assert isinstance(small, (cst.Assign, cst.AnnAssign))
+        if isinstance(small, cst.Assign) and len(small.targets) != 1:
+            self.refuse(f"`{self.symbol}` is defined in a chained assignment; split it first")
+        value = small.value
+        assert value is not None
+        if self.already_bound(value):
+            self.definition = small
+            return
+        func = code_of(value.func) if isinstance(value, cst.Call) else ""
+        if func.endswith("defaultdict"):
+            self.refuse(
+                f"`{self.symbol}` is a `defaultdict`: reading a missing key creates a value, "
+                f"which the store cannot do; make the defaults explicit (`S.setdefault(k, ...)`)"
+                f" and run again"
+            )
+        if not (isinstance(value, (cst.Dict, cst.DictComp)) or func == "dict"):
+            self.refuse(
+                f"`{self.symbol}` is defined as `{code_of(value)}`; only a dict literal, a dict "
+                f"comprehension or `dict(...)` moves to a key-value store"
+            )
+        self.definition = small
+
+    def method_use(self, ref: cst.BaseExpression, attribute: cst.Attribute, where: str) -> None:
+        method = attribute.attr.value
+        if method not in STORE_METHODS:
+            self.refuse(
+                f"`{self.symbol}.{method}` in {where} is not part of the store's mapping API "
+                f"(`{self.symbol}.copy()` becomes `dict({self.symbol})`)"
+            )
+        call = self.parent(attribute)
+        if not isinstance(call, cst.Call) or call.func is not attribute:
+            self.refuse(f"`{self.symbol}.{method}` is used without being called in {where}")
+        if method in SCANNING_METHODS:
+            self.mark_scan(ref)
+        if method in ("setdefault", "get") and call.args:
+            default = call.args[1].value if len(call.args) > 1 else None
+            self.item_use(ref, call, call.args[0].value, default, method)
+
+    def mark_scan(self, ref: cst.CSTNode) -> None:
+        statement = self.enclosing_statement(ref)
+        if statement is not None:
+            self.scans.add(id(statement))
+
+    def item_use(
+        self,
+        ref: cst.BaseExpression,
+        root: cst.BaseExpression,
+        key: cst.BaseExpression,
+        default: cst.BaseExpression | None,
+        via: str,
+    ) -> None:
+        """Record ``S[k]`` / ``S.setdefault(k, d)`` / ``S.get(k, d)`` and how its value is used."""
+        use = self.chain_use(root)
+        where = f"`{self.describe_use(ref)}` (line {self.line_of(ref)})"
+        if use.kind == "live":
+            self.refuse(
+                f"a value of `{self.symbol}` looks like a live object in {where}; live objects "
+                f"cannot move to a store (see the playbook)"
+            )
+        if use.kind == "store" and use.depth == 0:
+            if via == "item":
+                self.check_stored_value(use.top, where)
+            return
+        mutated = use.kind in ("mutate", "store")
+        if mutated and via == "get":
+            self.refuse(
+                f"{where} mutates the value returned by `{self.symbol}.get(...)`, which is not "
+                f"written back; use `with {self.symbol}.edit(k) as value:` by hand"
+            )
+        if not mutated:
+            self.note_binding(ref, root, key, default, via)
+        line = self.enclosing_statement(root)
+        if not isinstance(line, cst.SimpleStatementLine):
+            if mutated:
+                self.refuse(f"{where} mutates a value of `{self.symbol}` inside a statement "
+                            f"header or a one-line block; a `with` cannot wrap it alone")
+            return
+        if mutated and len(line.body) != 1:
+            self.refuse(f"{where} mutates a value of `{self.symbol}` on a line with several "
+                        f"statements; split the line first")
+        self.roots.setdefault(id(line), []).append(
+            ItemRoot(root, code_of(ref), key, via, default, mutated)
+        )
+
+    def check_stored_value(self, target: cst.CSTNode, where: str) -> None:
+        assign = self.parent(self.parent(target))
+        value = assign.value if isinstance(assign, cst.Assign) else None
+        if isinstance(value, cst.Call) and code_of(value.func) in LIVE_OBJECT_CONSTRUCTORS:
+            self.refuse(f"{where} stores a live object (`{code_of(value.func)}(...)`) in "
+                        f"`{self.symbol}`; live objects cannot move to a store")
+
+    def note_binding(
+        self,
+        ref: cst.BaseExpression,
+        root: cst.BaseExpression,
+        key: cst.BaseExpression,
+        default: cst.BaseExpression | None,
+        via: str,
+    ) -> None:
+        target = None
+        assign = self.parent(root)
+        if isinstance(assign, cst.Assign) and assign.value is root and len(assign.targets) == 1:
+            target = assign.targets[0].target
+        line = self.parent(assign) if assign is not None else None
+        if (
+            isinstance(target, cst.Name)
+            and isinstance(line, cst.SimpleStatementLine)
+            and len(line.body) == 1
+        ):
+            self.bindings[id(line)] = LocalBinding(target.value, ref, key, via, default)
+
+    def chain_use(self, root: cst.BaseExpression) -> ChainUse:
+        """Follow subscripts, attributes and calls up from ``root`` to see what is done to it."""
+        node: cst.CSTNode = root
+        depth = 0
+        while True:
+            up = self.parent(node)
+            if isinstance(up, cst.Subscript) and up.value is node:
+                node, depth = up, depth + 1
+                continue
+            if isinstance(up, cst.Attribute) and up.value is node:
+                call = self.parent(up)
+                if isinstance(call, cst.Call) and call.func is up:
+                    method = up.attr.value
+                    if method in LIVE_OBJECT_METHODS:
+                        return ChainUse("live", call, depth)
+                    if method in MUTATING_METHODS:
+                        return ChainUse("mutate", call, depth)
+                    if method in PASS_THROUGH_METHODS:
+                        node, depth = call, depth + 1
+                        continue
+                    return ChainUse("read", call, depth)
+                if self.store_context(up):
+                    return ChainUse("live", up, depth)
+                node, depth = up, depth + 1
+                continue
+            break
+        return ChainUse("store" if self.store_context(node) else "read", node, depth)
+
+    def store_context(self, node: cst.CSTNode) -> bool:
+        """True when ``node`` is assigned to, augmented or deleted (also inside tuple targets)."""
+        up = self.parent(node)
+        while isinstance(up, (cst.Element, cst.Tuple, cst.List, cst.StarredElement)):
+            node, up = up, self.parent(up)
+        if isinstance(up, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For,
+                           cst.CompFor)):
+            return getattr(up, "target", None) is node
+        if isinstance(up, cst.AsName):
+            return True
+        if isinstance(up, cst.Del):
+            return True
+        return False
+
+    # -- rewriting ---------------------------------------------------------------------------
+
+    def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
+        if original_node is self.definition and not self.already_bound(updated_node.value):
+            return updated_node.with_changes(value=self.bound(updated_node.value))
+        return updated_node
+
+    def leave_AnnAssign(
+        self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign
+    ) -> cst.AnnAssign:
+        value = updated_node.value
+        if original_node is self.definition and value is not None:
+            if not self.already_bound(value):
+                return updated_node.with_changes(value=self.bound(value))
+        return updated_node
+
+    def bound(self, old: cst.BaseExpression) -> cst.Call:
+        self.add_needed_import(self.runtime, self.FACTORY)
+        keywords = {} if self.ttl is None else {"ttl": cst.Integer(str(self.ttl))}
+        return factory_call(self.FACTORY, self.symbol, old, **keywords)
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        body = self.rewrite_block(original_node.body, updated_node.body)
+        return updated_node.with_changes(body=body)
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        body = self.rewrite_block(original_node.body, updated_node.body)
+        return updated_node.with_changes(body=body)
+
+    def rewrite_block(
+        self, original: Sequence[cst.BaseStatement], updated: Sequence[cst.BaseStatement]
+    ) -> list[cst.BaseStatement]:
+        out: list[cst.BaseStatement] = []
+        index = 0
+        while index < len(original):
+            binding = self.bindings.get(id(original[index]))
+            end = self.binding_end(original, index, binding) if binding else None
+            if binding is not None and end is not None:
+                out.append(self.wrap_binding(original, updated, index, end, binding))
+                index = end + 1
+                continue
+            mutated = [r for r in self.roots.get(id(original[index]), []) if r.mutated]
+            if mutated:
+                end = self.group_end(original, index, mutated[0])
+                out.append(self.wrap_lines(original[index : end + 1], mutated[0]))
+                index = end + 1
+                continue
+            out.append(self.scanned(original[index], updated[index]))
+            index += 1
+        return out
+
+    def scanned(self, original: cst.BaseStatement, updated: cst.BaseStatement) -> cst.BaseStatement:
+        if id(original) in self.scans:
+            return with_comment(updated, self.scan_note)
+        return updated
+
+    def edit_header(
+        self, receiver: cst.BaseExpression, key: cst.BaseExpression,
+        default: cst.BaseExpression | None, via: str, name: str,
+    ) -> cst.WithItem:
+        args = [cst.Arg(key)]
+        if via != "item":
+            args.append(cst.Arg(
+                default if default is not None else cst.Name("None"),
+                keyword=cst.Name("default"),
+                equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                      whitespace_after=cst.SimpleWhitespace("")),
+            ))
+        call = cst.Call(func=cst.Attribute(receiver, cst.Name("edit")), args=args)
+        return cst.WithItem(call, asname=cst.AsName(cst.Name(name)))
+
+    # -- a run of lines that mutate the same ``S[k]`` ----------------------------------------
+
+    def key_of(self, root: ItemRoot) -> tuple[str, str, str, str]:
+        default = "" if root.default is None else code_of(root.default)
+        return (root.receiver, code_of(root.key), root.via, default)
+
+    def line_key(self, line: cst.BaseStatement) -> tuple[str, str, str, str] | None:
+        mutated = [r for r in self.roots.get(id(line), []) if r.mutated]
+        keys = {self.key_of(r) for r in mutated}
+        if len(keys) > 1:
+            self.refuse(
+                f"one statement mutates several entries of `{self.symbol}` "
+                f"(`{code_of(line).strip()}`); split it first"
+            )
+        return keys.pop() if keys else None
+
+    def group_end(self, original: Sequence[cst.BaseStatement], start: int, first: ItemRoot) -> int:
+        wanted = self.line_key(original[start])
+        key_names = names_in(first.key)
+        end = start
+        while end + 1 < len(original):
+            # A blank line or a comment ends the run: the author grouped those lines apart.
+            if getattr(original[end + 1], "leading_lines", ()):
+                break
+            if assigned_names(original[end]) & key_names:
+                break
+            if self.line_key(original[end + 1]) != wanted:
+                break
+            end += 1
+        return end
+
+    def wrap_lines(self, lines: Sequence[cst.BaseStatement], first: ItemRoot) -> cst.With:
+        # Every S[k] and S.setdefault(k, ...) of that key in these lines reads the edited value.
+        replaced = {
+            id(r.root)
+            for line in lines
+            for r in self.roots.get(id(line), [])
+            if r.via != "get" and self.key_of(r)[:2] == self.key_of(first)[:2]
+        }
+        receiver = cst.parse_expression(first.receiver)
+        replace = _Replace(replaced, self.value_name)
+        body = [replace.transform(line) for line in lines]
+        body[0] = body[0].with_changes(leading_lines=())  # they move above the ``with``
+        header = self.edit_header(receiver, first.key, first.default, first.via, self.value_name)
+        with_stmt = cst.With(
+            items=[header],
+            body=cst.IndentedBlock(body=body),  # type: ignore[arg-type]
+            leading_lines=getattr(lines[0], "leading_lines", ()),
+        )
+        if any(id(line) in self.scans for line in lines):
+            return with_comment(with_stmt, self.scan_note)  # type: ignore[return-value]
+        return with_stmt
+
+    # -- ``s = S[k]`` followed by mutations of ``s`` -----------------------------------------
+
+    def binding_end(
+        self, original: Sequence[cst.BaseStatement], start: int, binding: LocalBinding
+    ) -> int | None:
+        """Index of the last statement after ``start`` that mutates the local, or None."""
+        last = None
+        rebound = False
+        for index in range(start + 1, len(original)):
+            uses = _LocalUses(binding.name)
+            original[index].visit(uses)
+            kinds = {self.chain_use(name).kind for name in uses.names if not self.rebinds(name)}
+            if kinds & {"mutate", "store"}:
+                if rebound:
+                    self.refuse(f"`{binding.name}` (a value of `{self.symbol}`) is rebound "
+                                f"while it is being changed; use `{self.symbol}.edit` by hand")
+                last = index
+            rebound = rebound or any(self.rebinds(name) for name in uses.names)
+            if "live" in kinds:
+                self.refuse(f"`{binding.name}` (a value of `{self.symbol}`) is used as a live "
+                            f"object; live objects cannot move to a store")
+        if last is not None:
+            self.check_no_direct_edits(original[start + 1 : last + 1])
+            if binding.via == "get" and binding.default is not None:
+                self.refuse(f"`{binding.name} = {self.symbol}.get(..., default)` is mutated; the "
+                            f"default is not stored, so use `{self.symbol}.edit` by hand")
+        return last
+
+    def rebinds(self, name: cst.Name) -> bool:
+        """True when the local itself is assigned (``s = ...``, ``for s in``), not changed."""
+        return self.store_context(name) and not isinstance(self.parent(name), cst.Del)
+
+    def check_no_direct_edits(self, statements: Sequence[cst.BaseStatement]) -> None:
+        for statement in statements:
+            lines = _Lines()
+            statement.visit(lines)
+            if any(r.mutated for line in lines.found for r in self.roots.get(id(line), [])):
+                self.refuse(
+                    f"a value of `{self.symbol}` is changed both through a local and directly "
+                    f"(`{code_of(statement).strip().splitlines()[0]}`); rewrite it by hand"
+                )
+
+    def wrap_binding(
+        self,
+        original: Sequence[cst.BaseStatement],
+        updated: Sequence[cst.BaseStatement],
+        start: int,
+        end: int,
+        binding: LocalBinding,
+    ) -> cst.With:
+        head = original[start]
+        assert isinstance(head, cst.SimpleStatementLine)
+        body = [self.scanned(original[i], updated[i]) for i in range(start + 1, end + 1)]
+        receiver = cst.parse_expression(code_of(binding.receiver))
+        item = self.edit_header(receiver, binding.key, binding.default, binding.via, binding.name)
+        with_stmt = cst.With(
+            items=[item],
+            body=cst.IndentedBlock(body=body, header=head.trailing_whitespace),
+            leading_lines=head.leading_lines,
+        )
+        return with_stmt
+
+
+class _Replace(cst.CSTTransformer):
+    """Replace the given original nodes (by identity) with a name."""
+
+    def __init__(self, targets: set[int], name: str) -> None:
+        super().__init__()
+        self.targets = targets
+        self.name = name
+
+    def transform(self, line: cst.BaseStatement) -> cst.BaseStatement:
+        return line.visit(self)  # type: ignore[return-value]
+
+    def leave_Subscript(
+        self, original_node: cst.Subscript, updated_node: cst.Subscript
+    ) -> cst.BaseExpression:
+        return cst.Name(self.name) if id(original_node) in self.targets else updated_node
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        return cst.Name(self.name) if id(original_node) in self.targets else updated_node
+
+
+class _LocalUses(cst.CSTVisitor):
+    """The ``Name`` nodes of one local variable, outside nested functions and classes."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.names: list[cst.Name] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.name:
+            self.names.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+class _Lines(cst.CSTVisitor):
+    """Every statement line under a statement."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[cst.SimpleStatementLine] = []
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self.found.append(node)

@@ -1,0 +1,127 @@
+"""Mark the sites a person must migrate, for what no rewrite can do safely.
+
+Live objects (sockets, locks, file handles), local files without a clear path API, background
+queues and registries this tool does not recognise get one comment line above the statement at
+each given line, indented like it::
+
+    # TODO(stateless): move the upload folder to blob storage — see `migrator playbook local_file`
+    UPLOAD_DIR = Path("uploads")
+
+Site lines are numbered as in the file the plan was made from: marker lines already in the
+file are not counted (a site found again by a scan of the marked file is recognised too), so a
+marker already there is not added again. A line that holds no statement is reported as a
+warning and left alone. Nothing else in the file changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.metadata import PositionProvider
+
+from ._checked_codemod import CheckedCodemod
+
+MARKER_PREFIX = "# TODO(stateless): "
+
+
+@dataclass(frozen=True)
+class MarkerSite:
+    """One line of the file that needs a person, what to do there, and the playbook."""
+
+    line: int
+    what: str  # a short imperative sentence without a final full stop
+    category: str
+
+
+def marker_text(site: MarkerSite) -> str:
+    """The comment written above the site."""
+    return f"{MARKER_PREFIX}{site.what} — see `migrator playbook {site.category}`"
+
+
+class ManualMarkerCodemod(CheckedCodemod):
+    DESCRIPTION = "Add a manual-migration marker comment above each given site."
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, context: CodemodContext, sites: Sequence[MarkerSite]) -> None:
+        """`sites` are the lines of this file to mark."""
+        super().__init__(context)
+        self.sites = tuple(sites)
+        self.markers: dict[cst.CSTNode, list[str]] = {}
+        self.statements: list[tuple[int, int, cst.CSTNode]] = []
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.tree = node
+        lines = node.code.splitlines()
+        self.marker_lines = [n for n, text in enumerate(lines, 1) if _is_marker(text)]
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            where = self.get_metadata(PositionProvider, node)
+            self.statements.append((where.start.line, where.end.line, node))
+        return super().on_visit(node)
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        # Every statement's position is known only now; the markers go in a second pass.
+        for site in self.sites:
+            text = marker_text(site)
+            as_planned = self._statement_at(site.line, self._without_markers)
+            as_read = self._statement_at(site.line, lambda line: line)
+            if any(text in self._markers_on(s) for s in (as_planned, as_read) if s is not None):
+                continue
+            if as_planned is None:
+                self.warn(f"line {site.line}: no statement there to mark for {site.category}.")
+                continue
+            texts = self.markers.setdefault(as_planned, [])
+            if text not in texts:
+                texts.append(text)
+        # This codemod changes nothing else, so the tree as read is the one to mark.
+        return original_node.visit(_AddMarkers(self.markers))  # type: ignore[return-value]
+
+    def _without_markers(self, line: int) -> int:
+        """`line` numbered as if no marker comment were in the file (the plan's numbering)."""
+        return line - sum(1 for marker in self.marker_lines if marker < line)
+
+    def _statement_at(self, line: int, renumber: Callable[[int], int]) -> cst.CSTNode | None:
+        spans = [(renumber(start), renumber(end), node) for start, end, node in self.statements]
+        containing = [s for s in spans if s[0] <= line <= s[1]]
+        starting = [s for s in containing if s[0] == line]
+        chosen = starting or containing
+        if not chosen:
+            return None
+        # The innermost: the one that starts last, then the shortest.
+        return max(chosen, key=lambda s: (s[0], -s[1]))[2]
+
+    def _markers_on(self, statement: cst.CSTNode) -> set[str]:
+        leading = list(getattr(statement, "leading_lines", ()))
+        if self.tree.body and statement is self.tree.body[0]:
+            # Comments above a module's first statement are parsed as the module's header.
+            leading.extend(self.tree.header)
+        for decorator in getattr(statement, "decorators", ()):
+            leading.extend(decorator.leading_lines)
+        return {line.comment.value for line in leading if line.comment}
+
+
+def _is_marker(text: str) -> bool:
+    return text.lstrip().startswith(MARKER_PREFIX)
+
+
+class _AddMarkers(cst.CSTTransformer):
+    """Adds the chosen comments to statements of the tree as read (matched by identity)."""
+
+    def __init__(self, markers: dict[cst.CSTNode, list[str]]) -> None:
+        super().__init__()
+        self.markers = markers
+
+    def on_leave(
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
+        texts = self.markers.get(original_node)
+        if not texts:
+            return updated_node
+        leading = list(getattr(updated_node, "leading_lines", ()))
+        present = {line.comment.value for line in leading if line.comment}
+        added = [cst.EmptyLine(comment=cst.Comment(t)) for t in texts if t not in present]
+        return updated_node.with_changes(leading_lines=[*leading, *added])
