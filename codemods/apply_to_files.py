@@ -7,7 +7,7 @@ module is ``withheld`` and no new text is returned.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -31,13 +31,18 @@ class FilesResult:
 
 
 def apply_codemod_to_files(
-    root: str | Path, files: Iterable[str | Path], codemod: Codemod, all_or_nothing: bool = True
+    root: str | Path,
+    files: Iterable[str | Path],
+    codemod: Codemod,
+    all_or_nothing: bool = True,
+    sources: Mapping[str, str] | None = None,
 ) -> FilesResult:
     """Run ``codemod`` over ``files`` (paths under ``root``) and return what it would write.
 
     Each module gets a fresh ``CodemodContext`` naming its file, module and package, so the
     codemod can tell the defining module from the importing ones. Refusals, a codemod failure and
     unparsable files become ``refused`` outcomes with a reason; warnings become notes.
+    ``sources`` gives the current text of files already changed in memory (by relative path).
     """
     base = Path(root).resolve()
     texts: dict[str, str] = {}
@@ -45,7 +50,8 @@ def apply_codemod_to_files(
     for file in files:
         path = (base / file).resolve()
         relative = path.relative_to(base).as_posix()
-        new_text, outcome = _run_one(base, path, relative, codemod)
+        old = sources.get(relative) if sources else None
+        new_text, outcome = _run_one(base, path, relative, codemod, old)
         outcomes.append(outcome)
         if outcome.status == "changed" and new_text is not None:
             texts[relative] = new_text
@@ -61,10 +67,11 @@ def apply_codemod_to_files(
 
 
 def _run_one(
-    base: Path, path: Path, relative: str, codemod: Codemod
+    base: Path, path: Path, relative: str, codemod: Codemod, old_text: str | None = None
 ) -> tuple[str | None, CodemodOutcome]:
     try:
-        old_text = path.read_text(encoding="utf-8")
+        if old_text is None:
+            old_text = path.read_text(encoding="utf-8")
         tree = cst.parse_module(old_text)
     except (OSError, UnicodeDecodeError, cst.ParserSyntaxError) as error:
         return None, CodemodOutcome(relative, "refused", f"the file could not be read: {error}")

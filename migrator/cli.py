@@ -188,6 +188,64 @@ def plan(
         )
 
 
+@app.command()
+def apply(
+    path: Path = typer.Argument(
+        Path("."), help="The project's root folder (inside a git repository)."
+    ),
+    phase: int = typer.Option(..., "--phase", "-p", help="The phase of the plan to apply."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print the unified diff; change nothing."
+    ),
+    plan_file: Path | None = typer.Option(
+        None, "--plan", help="The plan (default PATH/migration-plan/plan.json)."
+    ),
+) -> None:
+    """Apply one phase on a new branch `stateless/phase-N-<slug>`, committed for review."""
+    from migrator.apply import ApplyRefusal, GitRefusal, apply_phase
+
+    if not path.is_dir():
+        raise fail(f"no such folder: {path}")
+    try:
+        with stderr.status("applying", spinner="dots") as status:
+            outcome = apply_phase(
+                path,
+                phase,
+                plan_path=plan_file,
+                dry_run=dry_run,
+                report=lambda message: status.update(message),
+            )
+    except (ApplyRefusal, GitRefusal, ValueError) as exc:
+        raise fail(str(exc)) from None
+    if outcome.already_applied:
+        stderr.print(f"Phase {phase} is already applied on {outcome.branch}: nothing to do.")
+        return
+    if dry_run:
+        sys.stdout.write(outcome.diff)
+        stderr.print(
+            f"Dry run: phase {phase} would change {len(outcome.files)} files on {outcome.branch}; "
+            "nothing was written.",
+            highlight=False,
+        )
+        return
+    console = Console()
+    console.print(
+        f"Phase {phase} committed on [bold]{outcome.branch}[/bold] ({outcome.commit[:10]}), "
+        f"{len(outcome.files)} files changed.",
+    )
+    for change in outcome.changes:
+        mark = "migrated" if change.migrated else "manual  "
+        console.print(
+            f"  {mark} {change.finding.qualname}: {change.how}", highlight=False, markup=False
+        )
+    for qualname in outcome.still_found:
+        console.print(f"  still found by the scan: {qualname}", highlight=False, markup=False)
+    console.print(
+        "Every flag starts at `off`. Review the branch, merge it, then roll out stage by stage.",
+        highlight=False,
+    )
+
+
 class CheckFormat(str, Enum):
     table = "table"
     json = "json"
@@ -266,6 +324,18 @@ def check(
                 highlight=False,
             )
     raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def wizard(
+    path: Path = typer.Argument(Path("."), help="The project's root folder."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Take every default without asking."),
+) -> None:
+    """Walk through scan, review, plan and phase 1, with a default for every question."""
+    from migrator.wizard import run_wizard
+
+    result = run_scan(path, None, True)
+    raise typer.Exit(run_wizard(path, result, Console(), yes))
 
 
 @app.command()

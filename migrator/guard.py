@@ -80,8 +80,13 @@ class CheckOutcome:
             "exit_code": self.exit_code,
             "new": [f.to_json() for f in self.new],
             "allowed": [
-                {"id": a.finding.id, "qualname": a.finding.qualname, "reason": a.reason,
-                 "path": a.path, "line": a.line}
+                {
+                    "id": a.finding.id,
+                    "qualname": a.finding.qualname,
+                    "reason": a.reason,
+                    "path": a.path,
+                    "line": a.line,
+                }
                 for a in self.allowed
             ],
             "baselined": [f.id for f in self.baselined],
@@ -95,8 +100,10 @@ class CheckOutcome:
 
 def baseline_json(result: ScanResult) -> str:
     """The baseline text for `result`: one entry per finding, sorted by id, stable."""
-    entries = sorted({f.id: BaselineEntry(f.id, f.category, f.qualname)
-                      for f in result.findings}.values(), key=lambda e: e.id)
+    entries = sorted(
+        {f.id: BaselineEntry(f.id, f.category, f.qualname) for f in result.findings}.values(),
+        key=lambda e: e.id,
+    )
     data = {"schema_version": BASELINE_VERSION, "findings": [e.to_json() for e in entries]}
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
@@ -123,16 +130,19 @@ def read_baseline(path: Path) -> tuple[BaselineEntry, ...]:
             f"{exc.msg}); fix it or write it again from a fresh scan"
         ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
-        raise ValueError(f"baseline {path} must be a JSON object with a \"findings\" list")
+        raise ValueError(f'baseline {path} must be a JSON object with a "findings" list')
     if data.get("schema_version") != BASELINE_VERSION:
-        raise ValueError(f"baseline {path} has schema_version {data.get('schema_version')!r}; "
-                         f"this migrator reads version {BASELINE_VERSION}")
+        raise ValueError(
+            f"baseline {path} has schema_version {data.get('schema_version')!r}; "
+            f"this migrator reads version {BASELINE_VERSION}"
+        )
     entries: list[BaselineEntry] = []
     for index, item in enumerate(data["findings"]):
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
-            raise ValueError(f"baseline {path}: entry {index} needs an \"id\" string")
-        entries.append(BaselineEntry(item["id"], str(item.get("category", "")),
-                                     str(item.get("qualname", ""))))
+            raise ValueError(f'baseline {path}: entry {index} needs an "id" string')
+        entries.append(
+            BaselineEntry(item["id"], str(item.get("category", "")), str(item.get("qualname", "")))
+        )
     return tuple(entries)
 
 
@@ -167,7 +177,7 @@ def _read_comments(path: Path) -> tuple[dict[int, str], dict[int, bool]]:
         # A file that does not tokenize still gets its allow comments read, line by line.
         for number, text in enumerate(source.splitlines(), 1):
             if "#" in text:
-                comments[number] = text[text.index("#"):]
+                comments[number] = text[text.index("#") :]
                 alone[number] = text.lstrip().startswith("#")
     return comments, alone
 
@@ -190,14 +200,17 @@ def _judge(finding: Finding, comments: _Comments) -> Allowed | InvalidAllow | No
         unknown = [c for c in named if c not in CATEGORIES]
         problem = ""
         if unknown:
-            problem = (f"unknown category `{unknown[0]}`; the categories are "
-                       f"{', '.join(CATEGORIES)}")
+            problem = f"unknown category `{unknown[0]}`; the categories are {', '.join(CATEGORIES)}"
         elif finding.category not in named:
-            problem = (f"names `{', '.join(named) or 'nothing'}`, but `{finding.symbol}` here "
-                       f"is `{finding.category}`")
+            problem = (
+                f"names `{', '.join(named) or 'nothing'}`, but `{finding.symbol}` here "
+                f"is `{finding.category}`"
+            )
         elif not any(ch.isalnum() for ch in reason):
-            problem = (f"gives no reason; write why `{finding.symbol}` may stay in process: "
-                       f"`# migrator: allow[{finding.category}] <reason>`")
+            problem = (
+                f"gives no reason; write why `{finding.symbol}` may stay in process: "
+                f"`# migrator: allow[{finding.category}] <reason>`"
+            )
         if not problem:
             return Allowed(finding, reason, finding.path, line)
         invalid = invalid or InvalidAllow(finding.path, line, comment.strip(), problem)
@@ -217,8 +230,9 @@ def compare(result: ScanResult, baseline_path: Path | None, root: Path) -> Check
     allowed: list[Allowed] = []
     baselined: list[Finding] = []
     invalid: list[InvalidAllow] = []
-    findings = sorted({f.id: f for f in result.findings}.values(),
-                      key=lambda f: (f.path, f.line, f.id))
+    findings = sorted(
+        {f.id: f for f in result.findings}.values(), key=lambda f: (f.path, f.line, f.id)
+    )
     for finding in findings:
         if finding.id in known_ids:
             baselined.append(finding)

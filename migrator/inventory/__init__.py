@@ -176,7 +176,15 @@ def _scan(
     from migrator.inventory.symbols import Project
 
     deployment = read_deployment(root, list(files.python) + list(files.other))
-    findings = find_state(Project(modules), deployment)
+    findings = [
+        f.with_changes(
+            suggested_store=settings.stores[f.category],
+            store_reason="set in [tool.migrator.stores]",
+        )
+        if f.category in settings.stores
+        else f
+        for f in find_state(Project(modules), deployment)
+    ]
     result = ScanResult(
         root=shown_root,
         files=len(parse_jobs),

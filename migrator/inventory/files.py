@@ -15,7 +15,7 @@ from migrator.model import Skipped
 EXCLUDED_DIRS = frozenset(
     """.git .hg .svn .tox .nox .venv venv env .env virtualenv site-packages dist-packages
     node_modules __pycache__ build dist .eggs .mypy_cache .pytest_cache .ruff_cache
-    vendor vendored third_party _vendor .migrator-cache migration-plan""".split()
+    vendor vendored third_party _vendor .migrator-cache migration-plan _stateless""".split()
 )
 
 

@@ -124,6 +124,8 @@ class Project:
         }
         self._module_of_path = {m.path: name for name, m in self.by_module.items()}
         self._top_packages = frozenset(name.partition(".")[0] for name in self.by_module)
+        self._splits: dict[str, tuple[str | None, str]] = {}
+        self._resolved: dict[tuple[str, str], str | None] = {}
 
     def module_name(self, facts: ModuleFacts) -> str:
         return self._module_of_path[facts.path]
@@ -152,6 +154,13 @@ class Project:
         return dotted
 
     def _split_module(self, dotted: str) -> tuple[str | None, str]:
+        """(the longest prefix that is a project module, the rest); memoised: names repeat."""
+        found = self._splits.get(dotted)
+        if found is None:
+            found = self._splits[dotted] = self._split_module_uncached(dotted)
+        return found
+
+    def _split_module_uncached(self, dotted: str) -> tuple[str | None, str]:
         parts = dotted.split(".")
         for cut in range(len(parts), 0, -1):
             head = ".".join(parts[:cut])
@@ -161,6 +170,12 @@ class Project:
 
     def resolve_chain(self, module: str, chain: str) -> str | None:
         """The absolute dotted name a chain written in `module` refers to, if it is the project's."""
+        key = (module, chain)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve_chain_uncached(module, chain)
+        return self._resolved[key]
+
+    def _resolve_chain_uncached(self, module: str, chain: str) -> str | None:
         facts = self.by_module[module]
         root, dot, rest = chain.partition(".")
         if root in facts.imports:

@@ -47,8 +47,11 @@ def build_plan(result: ScanResult, previous: Plan | None = None) -> PlanOutcome:
     phases: list[Phase] = []
     for number, group in enumerate(ordered_groups(placements), 1):
         members = [f for f in included if placements[f.id].group == group]
-        coupling = [f"`{f.symbol}` ({f.category}): {placements[f.id].reason}"
-                    for f in members if placements[f.id].reason]
+        coupling = [
+            f"`{f.symbol}` ({f.category}): {placements[f.id].reason}"
+            for f in members
+            if placements[f.id].reason
+        ]
         phases.append(migrate_phase(number, group, members, stores, coupling))
     if phases:
         in_order = [f for p in phases for f in included if f.id in p.findings]
@@ -69,8 +72,9 @@ def build_plan(result: ScanResult, previous: Plan | None = None) -> PlanOutcome:
     return PlanOutcome(
         plan=plan,
         appeared=tuple(f for f in findings if f.id not in before),
-        disappeared=tuple(sorted((f for f in previous.components if f.id not in current),
-                                 key=_order)),
+        disappeared=tuple(
+            sorted((f for f in previous.components if f.id not in current), key=_order)
+        ),
         notes=edits.notes,
         first=False,
     )

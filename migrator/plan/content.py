@@ -18,23 +18,23 @@ from migrator.playbook import Playbook, load_playbook
 # One check per category that proves the state is shared, not per process.
 _ACCEPTANCE = {
     "cache": "With two processes, a value cached through one is served from the store by the "
-             "other, and clearing it through one clears it for both.",
+    "other, and clearing it through one clears it for both.",
     "session_store": "Sign in through one process; the next request, served by another, is "
-                     "still signed in; a restart signs nobody out.",
+    "still signed in; a restart signs nobody out.",
     "server_session_config": "Sign in through one process; the next request, served by "
-                             "another, is still signed in; a restart signs nobody out.",
+    "another, is still signed in; a restart signs nobody out.",
     "app_data": "A record created through one process is listed by another and survives a "
-                "restart of both.",
+    "restart of both.",
     "counter_ratelimit": "Hits sent through two processes add up in one count: a limit of N "
-                         "rejects request N+1 whichever process serves it.",
+    "rejects request N+1 whichever process serves it.",
     "lock": "Two processes cannot hold the lock at once; a holder that dies releases it after "
-            "the timeout.",
+    "the timeout.",
     "queue_background": "A job enqueued by one process runs exactly once, on any worker, and "
-                        "a job queued before a restart still runs after it.",
+    "a job queued before a restart still runs after it.",
     "local_file": "A file written through one replica is readable through another, and old "
-                  "files were copied before reads switched.",
+    "files were copied before reads switched.",
     "connection_registry": "A message sent through one replica reaches a client connected to "
-                           "another.",
+    "another.",
     "other": "The component behaves the same with two processes as with one.",
 }
 
@@ -86,22 +86,32 @@ def _with_phase_number(step: str, number: int) -> str:
     return re.sub(r"--phase N\b", f"--phase {number}", step)
 
 
-def step_groups(number: int, slug: str, findings: Sequence[Finding]
-                ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def step_groups(
+    number: int, slug: str, findings: Sequence[Finding]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Playbook steps for each category in the phase, titled by the playbook."""
     groups: list[tuple[str, tuple[str, ...]]] = []
     for category in dict.fromkeys(f.category for f in findings):
         book = playbook(category)
         if book is None:
-            groups.append((category, (f"Run `migrator apply --phase {number}` and walk each "
-                                      "flag through the rollout below.",)))
+            groups.append(
+                (
+                    category,
+                    (
+                        f"Run `migrator apply --phase {number}` and walk each "
+                        "flag through the rollout below.",
+                    ),
+                )
+            )
             continue
         groups.append((book.title, tuple(_with_phase_number(s, number) for s in book.steps)))
     title, first = groups[0]
     if not any("migrator apply" in s for s in first):
         # The phase starts with `apply` even when the first playbook leaves it implicit.
-        run = (f"Run `migrator apply --phase {number}`: it commits the change on "
-               f"`stateless/phase-{number}-{slug}`.")
+        run = (
+            f"Run `migrator apply --phase {number}`: it commits the change on "
+            f"`stateless/phase-{number}-{slug}`."
+        )
         groups[0] = (title, (run, *first))
     return tuple(groups)
 
@@ -119,16 +129,22 @@ def manual_steps(findings: Sequence[Finding]) -> tuple[str, ...]:
     for f in findings:
         where = f"`{f.path}:{f.line}`"
         if f.automation == "manual":
-            out.append(f"Move `{f.qualname}` ({where}) by hand: {f.message.strip()} Follow "
-                       f"`migrator playbook {f.category}`.")
+            out.append(
+                f"Move `{f.qualname}` ({where}) by hand: {f.message.strip()} Follow "
+                f"`migrator playbook {f.category}`."
+            )
         for site in f.evidence:
             if site.detail == "nested" and f.automation != "manual":
-                out.append(f"Check `{site.path}:{site.line}`: `{f.symbol}` is changed through a "
-                           "nested value; it must become a read-modify-write (`edit`), not a "
-                           "write to a copy.")
+                out.append(
+                    f"Check `{site.path}:{site.line}`: `{f.symbol}` is changed through a "
+                    "nested value; it must become a read-modify-write (`edit`), not a "
+                    "write to a copy."
+                )
             if site.access == "iterate":
-                out.append(f"Check `{site.path}:{site.line}`: iterating over `{f.symbol}` "
-                           "becomes a SCAN of the store; keep it off per-request paths.")
+                out.append(
+                    f"Check `{site.path}:{site.line}`: iterating over `{f.symbol}` "
+                    "becomes a SCAN of the store; keep it off per-request paths."
+                )
     return tuple(dict.fromkeys(out))
 
 
@@ -137,14 +153,18 @@ def acceptance(findings: Sequence[Finding]) -> tuple[str, ...]:
     staged = sorted({flag_name(f.symbol) for f in findings if rollout_kind(f) == "adapter"})
     out = ["With every flag of this phase unset (`off`), the test suite passes unchanged."]
     if staged:
-        out.append(f"In `shadow`, the difference reports for "
-                   f"{', '.join(f'`{x}`' for x in staged)} show no value the store holds wrongly.")
+        out.append(
+            f"In `shadow`, the difference reports for "
+            f"{', '.join(f'`{x}`' for x in staged)} show no value the store holds wrongly."
+        )
     for category in dict.fromkeys(f.category for f in findings):
         out.append(_ACCEPTANCE.get(category, _ACCEPTANCE["other"]))
     out = list(dict.fromkeys(out))
     if staged:
-        out.append("With the store stopped and a flag at `live`, requests fail with an error "
-                   "instead of falling back to process memory.")
+        out.append(
+            "With the store stopped and a flag at `live`, requests fail with an error "
+            "instead of falling back to process memory."
+        )
     return tuple(out)
 
 
@@ -153,14 +173,18 @@ def rollback(number: int, slug: str, findings: Sequence[Finding]) -> str:
     kinds = {rollout_kind(f) for f in findings}
     parts: list[str] = []
     if "adapter" in kinds:
-        parts.append("Step each staged flag back one stage at a time (see the rollout); every "
-                     "stage before `complete` still writes the old side, so nothing is lost.")
+        parts.append(
+            "Step each staged flag back one stage at a time (see the rollout); every "
+            "stage before `complete` still writes the old side, so nothing is lost."
+        )
     if "switch" in kinds:
         parts.append("Set each configuration switch back to `off` and restart.")
     if "cutover" in kinds:
         parts.append("Set each cutover flag back to `off`.")
-    parts.append(f"To undo the code, set the flags to `off` and revert the merge of "
-                 f"`stateless/phase-{number}-{slug}`.")
+    parts.append(
+        f"To undo the code, set the flags to `off` and revert the merge of "
+        f"`stateless/phase-{number}-{slug}`."
+    )
     for category in dict.fromkeys(f.category for f in findings):
         book = playbook(category)
         if book is not None:
@@ -218,27 +242,35 @@ def cleanup_phase(number: int, findings: Sequence[Finding]) -> Phase:
         "Confirm every flag below is `complete` in every environment (and `STATELESS_MODE` is "
         "not set to an earlier stage anywhere).",
     ]
-    steps += [f"Remove `{flag_name(f.symbol)}` and the in-process side of `{f.qualname}` "
-              f"(`{f.path}:{f.line}`): the store becomes the only path." for f in findings]
-    steps.append(f"Run `migrator apply --phase {number}` to make these removals, then "
-                 "`migrator check` to write a fresh baseline with nothing left in it.")
+    steps += [
+        f"Remove `{flag_name(f.symbol)}` and the in-process side of `{f.qualname}` "
+        f"(`{f.path}:{f.line}`): the store becomes the only path."
+        for f in findings
+    ]
+    steps.append(
+        f"Run `migrator apply --phase {number}` to make these removals, then "
+        "`migrator check` to write a fresh baseline with nothing left in it."
+    )
     return Phase(
         number=number,
         slug=CLEANUP_SLUG,
         title="Clean up flags and old paths",
         risk="low",
         risk_reason="Only code that no flag reaches any more is removed.",
-        effort=PhaseEffort(len(findings), f"1 point per component: {_count(len(flags), 'flag')} "
-                                          f"for {_count(len(findings), 'component')}"),
+        effort=PhaseEffort(
+            len(findings),
+            f"1 point per component: {_count(len(flags), 'flag')} "
+            f"for {_count(len(findings), 'component')}",
+        ),
         findings=tuple(f.id for f in findings),
         flags=flags,
         steps=tuple(steps),
         rollback="Revert the merge of this phase; the flags come back at `complete`, which "
-                 "reads and writes the store only, exactly as before.",
+        "reads and writes the store only, exactly as before.",
         kind="cleanup",
         categories=tuple(dict.fromkeys(f.category for f in findings)),
         summary="Once every flag is `complete` everywhere, the flags and the old in-process "
-                "paths go, so nobody can switch back to local state by accident.",
+        "paths go, so nobody can switch back to local state by accident.",
         acceptance=(
             "No `STATELESS_` flag of these components is read anywhere in the code.",
             "`migrator check` reports none of these components.",

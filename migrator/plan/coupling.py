@@ -58,7 +58,8 @@ def _parse(path: Path, dotted: str) -> _Module | None:
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
                 qual = f"{prefix}{child.name}"
                 calls = frozenset(
-                    n.func.id for n in ast.walk(child)
+                    n.func.id
+                    for n in ast.walk(child)
                     if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
                 )
                 start = min([child.lineno, *(d.lineno for d in child.decorator_list)])
@@ -80,7 +81,7 @@ def _parse(path: Path, dotted: str) -> _Module | None:
 def _resolve_from(dotted: str, module: str | None, level: int) -> str:
     if not level:
         return module or ""
-    package = dotted.split(".")[: -level] if dotted else []
+    package = dotted.split(".")[:-level] if dotted else []
     return ".".join([*package, module] if module else package)
 
 
@@ -148,7 +149,7 @@ def coupled_pairs(findings: Iterable[Finding], root: Path) -> list[tuple[str, st
         scopes.module(path)
     pairs: list[tuple[str, str, str]] = []
     for i, a in enumerate(items):
-        for b in items[i + 1:]:
+        for b in items[i + 1 :]:
             reason = _link(a, uses[a.id], b, uses[b.id], scopes)
             if reason:
                 pairs.append((a.id, b.id, reason))
@@ -161,8 +162,13 @@ def _together(a: Finding, changes_a: bool, b: Finding, changes_b: bool) -> bool:
     return (a.category == "lock" and changes_b) or (b.category == "lock" and changes_a)
 
 
-def _link(a: Finding, ua: dict[tuple[str, str], bool], b: Finding,
-          ub: dict[tuple[str, str], bool], scopes: _Scopes) -> str:
+def _link(
+    a: Finding,
+    ua: dict[tuple[str, str], bool],
+    b: Finding,
+    ub: dict[tuple[str, str], bool],
+    scopes: _Scopes,
+) -> str:
     for key in sorted(ua.keys() & ub.keys()):
         if key[1] == MODULE_SCOPE:
             continue
@@ -172,9 +178,11 @@ def _link(a: Finding, ua: dict[tuple[str, str], bool], b: Finding,
         for key, changes in sorted(ufirst.items()):
             for callee in sorted(scopes.callees(*key) & usecond.keys()):
                 if _together(first, changes, second, usecond[callee]):
-                    return (f"{_where(key)} {_verb(first, changes)} `{first.symbol}` and calls "
-                            f"{_where(callee)}, which {_verb(second, usecond[callee])} "
-                            f"`{second.symbol}`")
+                    return (
+                        f"{_where(key)} {_verb(first, changes)} `{first.symbol}` and calls "
+                        f"{_where(callee)}, which {_verb(second, usecond[callee])} "
+                        f"`{second.symbol}`"
+                    )
     return ""
 
 

@@ -45,15 +45,17 @@ def layout(plan: Plan) -> Diagram:
             lines = [*lines[:2], rest]
         count = len(phase.findings)
         noun = f"component{_s(count)}"
-        boxes.append(Box(
-            number=phase.number,
-            x=PAD + col * (BOX_W + GAP_X),
-            y=PAD + row * (BOX_H + GAP_Y),
-            title_lines=tuple(lines),
-            risk=phase.risk,
-            meta=f"{count} {noun} · {phase.effort.points} pt{_s(phase.effort.points)}",
-            kind=phase.kind,
-        ))
+        boxes.append(
+            Box(
+                number=phase.number,
+                x=PAD + col * (BOX_W + GAP_X),
+                y=PAD + row * (BOX_H + GAP_Y),
+                title_lines=tuple(lines),
+                risk=phase.risk,
+                meta=f"{count} {noun} · {phase.effort.points} pt{_s(phase.effort.points)}",
+                kind=phase.kind,
+            )
+        )
     arrows: list[str] = []
     for a, b in zip(boxes, boxes[1:], strict=False):
         mid_y = a.y + BOX_H // 2

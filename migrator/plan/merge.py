@@ -39,18 +39,24 @@ def edits_of(previous: Plan) -> Edits:
             if computed is None or phase.slug == computed:
                 continue
             if group_by_slug(phase.slug) is None:
-                notes.append(f"`{finding_id}` was listed in phase `{phase.slug}`, which is not "
-                             "a phase migrator knows; it goes back to its computed phase.")
+                notes.append(
+                    f"`{finding_id}` was listed in phase `{phase.slug}`, which is not "
+                    "a phase migrator knows; it goes back to its computed phase."
+                )
             else:
                 moves[finding_id] = phase.slug
     for finding in previous.components:
         if finding.id not in listed and finding.id not in excluded:
-            notes.append(f"`{finding.id}` (`{finding.qualname}`) was in no phase and not "
-                         "excluded; to leave it out, list it under `excluded` with a reason.")
+            notes.append(
+                f"`{finding.id}` (`{finding.qualname}`) was in no phase and not "
+                "excluded; to leave it out, list it under `excluded` with a reason."
+            )
     stores = dict(previous.stores)
     for finding_id, store in sorted(stores.items()):
         if store not in RUNTIME_STORES:
-            notes.append(f"`{finding_id}` is set to store `{store}`, which the generated runtime "
-                         f"has no backend for ({', '.join(RUNTIME_STORES)}); `apply` will "
-                         "need hand-written code for it.")
+            notes.append(
+                f"`{finding_id}` is set to store `{store}`, which the generated runtime "
+                f"has no backend for ({', '.join(RUNTIME_STORES)}); `apply` will "
+                "need hand-written code for it."
+            )
     return Edits(excluded, moves, stores, tuple(notes))

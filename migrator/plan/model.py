@@ -26,13 +26,21 @@ class Stage:
     rollback: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "does": self.does, "watch": self.watch,
-                "rollback": self.rollback}
+        return {
+            "name": self.name,
+            "does": self.does,
+            "watch": self.watch,
+            "rollback": self.rollback,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Stage:
-        return cls(str(data["name"]), str(data.get("does", "")), str(data.get("watch", "")),
-                   str(data.get("rollback", "")))
+        return cls(
+            str(data["name"]),
+            str(data.get("does", "")),
+            str(data.get("watch", "")),
+            str(data.get("rollback", "")),
+        )
 
 
 @dataclass(frozen=True)
@@ -234,9 +242,7 @@ class Plan:
         try:
             raw_components = data.get("components") or {}
             components = tuple(Finding.from_json(c) for c in raw_components.values())
-            stores = {
-                fid: str(c["store"]) for fid, c in raw_components.items() if c.get("store")
-            }
+            stores = {fid: str(c["store"]) for fid, c in raw_components.items() if c.get("store")}
             computed = {
                 fid: str(c["computed_phase"])
                 for fid, c in raw_components.items()
@@ -261,12 +267,10 @@ class Plan:
 
 def _exclusion(data: Any) -> Exclusion:
     if isinstance(data, str):
-        raise ValueError(
-            f'excluded finding {data!r} needs a reason: {{"id": ..., "reason": ...}}'
-        )
+        raise ValueError(f'excluded finding {data!r} needs a reason: {{"id": ..., "reason": ...}}')
     reason = str(data.get("reason") or "").strip()
     if not reason:
-        raise ValueError(f"excluded finding {data.get('id')!r} needs a non-empty \"reason\"")
+        raise ValueError(f'excluded finding {data.get("id")!r} needs a non-empty "reason"')
     return Exclusion(str(data["id"]), reason)
 
 

@@ -32,31 +32,31 @@ _WATCH = {
 
 _SWITCH_COST = {
     "session_store": "Each signed-in user signs in once more after the switch, unless the old "
-                     "sessions are copied into the new backend first.",
+    "sessions are copied into the new backend first.",
     "server_session_config": "Each signed-in user signs in once more after the switch, unless "
-                             "the old sessions are copied into the new backend first.",
+    "the old sessions are copied into the new backend first.",
     "cache": "The new cache starts cold: expect a burst of misses and more load on what it "
-             "caches for one TTL.",
+    "caches for one TTL.",
     "counter_ratelimit": "Rate-limit windows start again: for one window each client may use "
-                         "its full limit once more.",
+    "its full limit once more.",
     "queue_background": "Jobs held in memory are not carried over: let queued jobs drain and "
-                        "add scheduled jobs again at startup.",
+    "add scheduled jobs again at startup.",
 }
 _OTHER_COST = "Whatever the old backend holds in process memory is dropped at the switch."
 
 # Categories that cut over in one step, and what that step costs.
 _CUTOVER_COST = {
     "connection_registry": "A broadcast has no data to copy, and delivering on both paths would "
-                           "send every message twice; clients connected at the moment of the "
-                           "cutover may miss one message.",
+    "send every message twice; clients connected at the moment of the "
+    "cutover may miss one message.",
     "queue_background": "A job written to both queues would run twice, so producers switch in "
-                        "one step; jobs still in the in-process queue must drain first, or "
-                        "they are lost with the process.",
+    "one step; jobs still in the in-process queue must drain first, or "
+    "they are lost with the process.",
 }
 _CUTOVER_ROLLBACK = {
     "connection_registry": "each replica again delivers only to its own clients, as before",
     "queue_background": "new jobs stay in process again; keep the store's workers running "
-                        "until the jobs already queued there are done",
+    "until the jobs already queued there are done",
 }
 
 
@@ -77,31 +77,37 @@ def rollouts(findings: Sequence[Finding], stores: dict[str, str]) -> tuple[Rollo
     switches = [f for f in findings if rollout_kind(f) == "switch"]
     cutovers = [f for f in findings if rollout_kind(f) == "cutover"]
     if adapters:
-        out.append(Rollout(
-            kind="adapter",
-            flags=_flags(adapters),
-            components=tuple(f.id for f in adapters),
-            stages=_adapter_stages(_names(adapters, stores), _watch(adapters)),
-        ))
+        out.append(
+            Rollout(
+                kind="adapter",
+                flags=_flags(adapters),
+                components=tuple(f.id for f in adapters),
+                stages=_adapter_stages(_names(adapters, stores), _watch(adapters)),
+            )
+        )
     if switches:
         cost = " ".join(dict.fromkeys(switch_cost(f) for f in switches))
-        out.append(Rollout(
-            kind="switch",
-            flags=_flags(switches),
-            components=tuple(f.id for f in switches),
-            stages=_switch_stages(_names(switches, stores), _watch(switches), cost),
-            cost=cost,
-        ))
+        out.append(
+            Rollout(
+                kind="switch",
+                flags=_flags(switches),
+                components=tuple(f.id for f in switches),
+                stages=_switch_stages(_names(switches, stores), _watch(switches), cost),
+                cost=cost,
+            )
+        )
     if cutovers:
         cost = " ".join(dict.fromkeys(_CUTOVER_COST[f.category] for f in cutovers))
         back = "; ".join(dict.fromkeys(_CUTOVER_ROLLBACK[f.category] for f in cutovers))
-        out.append(Rollout(
-            kind="cutover",
-            flags=_flags(cutovers),
-            components=tuple(f.id for f in cutovers),
-            stages=_cutover_stages(_names(cutovers, stores), _watch(cutovers), back),
-            cost=cost,
-        ))
+        out.append(
+            Rollout(
+                kind="cutover",
+                flags=_flags(cutovers),
+                components=tuple(f.id for f in cutovers),
+                stages=_cutover_stages(_names(cutovers, stores), _watch(cutovers), back),
+                cost=cost,
+            )
+        )
     return tuple(out)
 
 
@@ -130,57 +136,82 @@ def _watch(findings: Sequence[Finding]) -> str:
 
 def _adapter_stages(store: str, extra: str) -> tuple[Stage, ...]:
     return (
-        Stage("off", "Merge and deploy with the flags unset: reads and writes stay in process.",
-              "Error rate and latency, which must not change: merging alone changes nothing.",
-              "Revert the merge; nothing reached the store."),
-        Stage("dualwrite", f"Writes go to process memory and to {store}; answers still come "
-                           "from memory.",
-              f"Store write errors and values the runtime could not serialize (logged and "
-              f"counted); {store} write latency.",
-              "Set the flag to `off`; memory received every write, nothing is lost."),
-        Stage("shadow", "Reads go to both sides and differences are reported; answers still "
-                        "come from memory.",
-              "Difference reports. While several processes each keep their own copy some "
-              "differences are expected; a value the store holds wrongly (serialization, TTL, "
-              f"key prefix) is not. Also {extra}.",
-              "Set the flag to `dualwrite` or `off`; memory is still the truth."),
-        Stage("live", f"Answers come from {store}; memory is still read and written for "
-                      "comparison.",
-              f"Error rate (a {store} outage is now an error the service returns), p95 latency, "
-              f"{store} connections and memory; {extra}.",
-              "Set the flag to `shadow`; memory was written all along, nothing is lost."),
-        Stage("rampdown", f"Reads use {store} only; writes still go to both sides.",
-              f"Full read load on {store}; nothing still depends on the in-process copy.",
-              "Set the flag to `live`."),
-        Stage("complete", f"{store} only. Now run two or more processes or replicas.",
-              "Process memory no longer grows with these components; the acceptance checks "
-              "pass with several replicas.",
-              "Set the flag to `rampdown`; memory missed the writes made since `complete`, so "
-              "copy them back from the store or accept the gap."),
+        Stage(
+            "off",
+            "Merge and deploy with the flags unset: reads and writes stay in process.",
+            "Error rate and latency, which must not change: merging alone changes nothing.",
+            "Revert the merge; nothing reached the store.",
+        ),
+        Stage(
+            "dualwrite",
+            f"Writes go to process memory and to {store}; answers still come from memory.",
+            f"Store write errors and values the runtime could not serialize (logged and "
+            f"counted); {store} write latency.",
+            "Set the flag to `off`; memory received every write, nothing is lost.",
+        ),
+        Stage(
+            "shadow",
+            "Reads go to both sides and differences are reported; answers still come from memory.",
+            "Difference reports. While several processes each keep their own copy some "
+            "differences are expected; a value the store holds wrongly (serialization, TTL, "
+            f"key prefix) is not. Also {extra}.",
+            "Set the flag to `dualwrite` or `off`; memory is still the truth.",
+        ),
+        Stage(
+            "live",
+            f"Answers come from {store}; memory is still read and written for comparison.",
+            f"Error rate (a {store} outage is now an error the service returns), p95 latency, "
+            f"{store} connections and memory; {extra}.",
+            "Set the flag to `shadow`; memory was written all along, nothing is lost.",
+        ),
+        Stage(
+            "rampdown",
+            f"Reads use {store} only; writes still go to both sides.",
+            f"Full read load on {store}; nothing still depends on the in-process copy.",
+            "Set the flag to `live`.",
+        ),
+        Stage(
+            "complete",
+            f"{store} only. Now run two or more processes or replicas.",
+            "Process memory no longer grows with these components; the acceptance checks "
+            "pass with several replicas.",
+            "Set the flag to `rampdown`; memory missed the writes made since `complete`, so "
+            "copy them back from the store or accept the gap.",
+        ),
     )
 
 
 def _switch_stages(store: str, extra: str, cost: str) -> tuple[Stage, ...]:
     return (
-        Stage("off", "Merge and deploy with the flags unset: the framework keeps its "
-                     "in-process backend.",
-              "Error rate and latency, which must not change.",
-              "Revert the merge."),
-        Stage("complete", f"Restart with the flag at `complete`: the framework uses its "
-                          f"{store} backend. {cost}",
-              f"Startup logs name the {store} backend; {extra}.",
-              f"Set the flag to `off` and restart; what was written to {store} since the "
-              "switch is not seen by the old backend."),
+        Stage(
+            "off",
+            "Merge and deploy with the flags unset: the framework keeps its in-process backend.",
+            "Error rate and latency, which must not change.",
+            "Revert the merge.",
+        ),
+        Stage(
+            "complete",
+            f"Restart with the flag at `complete`: the framework uses its {store} backend. {cost}",
+            f"Startup logs name the {store} backend; {extra}.",
+            f"Set the flag to `off` and restart; what was written to {store} since the "
+            "switch is not seen by the old backend.",
+        ),
     )
 
 
 def _cutover_stages(store: str, extra: str, back: str) -> tuple[Stage, ...]:
     return (
-        Stage("off", "Merge and deploy with the flags unset: everything stays in process.",
-              "Error rate and latency, which must not change.",
-              "Revert the merge."),
-        Stage("complete", f"Once every replica runs the new code, set the flag to `complete`: "
-                          f"the component goes through {store} from then on.",
-              f"{extra[0].upper()}{extra[1:]}; {store} errors and latency.",
-              f"Set the flag to `off`: {back}."),
+        Stage(
+            "off",
+            "Merge and deploy with the flags unset: everything stays in process.",
+            "Error rate and latency, which must not change.",
+            "Revert the merge.",
+        ),
+        Stage(
+            "complete",
+            f"Once every replica runs the new code, set the flag to `complete`: "
+            f"the component goes through {store} from then on.",
+            f"{extra[0].upper()}{extra[1:]}; {store} errors and latency.",
+            f"Set the flag to `off`: {back}.",
+        ),
     )

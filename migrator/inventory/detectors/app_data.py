@@ -40,14 +40,14 @@ class AppDataDetector(ContainerDetector):
             return None
         if all(s.detail == "rebind" for s in comp.changes):
             return None  # only ever replaced whole: a lazily computed value, not records
+        # The key-value codemod rewrites mappings; lists and sets of records need a table design.
+        automation = "codemod" if container in ("dict", "ordereddict") else "manual"
         if project.serving is None:
-            return Claim(
-                "medium", "functions that can run while serving change its records", container
-            )
+            why = "functions that can run while serving change its records"
+            return Claim("medium", why, container, automation=automation)
         if any(project.serves(s) for s in comp.changes):
-            return Claim(
-                "high", "request handlers, or what they call, change its records", container
-            )
+            why = "request handlers, or what they call, change its records"
+            return Claim("high", why, container, automation=automation)
         return None  # changed only by start-up code: a registry, not data
 
 

@@ -48,5 +48,6 @@ class ConnectionRegistryDetector(ContainerDetector):
             "high" if comp.binding.scope == "instance" or "connection" in name else "medium",
             "it holds live connections, which only the process that accepted them can use",
             container,
-            automation="codemod",
+            # The broadcast codemod rewrites a connection-manager class; other shapes are manual.
+            automation="codemod" if comp.binding.scope == "instance" else "manual",
         )

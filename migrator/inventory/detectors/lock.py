@@ -63,6 +63,6 @@ class LockDetector(ProjectDetector):
                 ),
                 evidence=evidence_of(comp.sites),
                 kind=kind.lower(),
-                automation="codemod" if plain else "manual",
+                automation="codemod" if plain and binding.ctor == "threading.Lock" else "manual",
                 detector=type(self).__name__,
             )

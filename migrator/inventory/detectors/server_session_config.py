@@ -70,6 +70,7 @@ class SessionConfigDetector(ProjectDetector):
                 )
 
     def _finding(self, facts: ModuleFacts, item: ConfigItem, what: str) -> Finding:
+        kind = "flask_session" if item.key == "SESSION_TYPE" else "django_session"
         return finding(
             self.category,
             symbol=item.key,
@@ -79,7 +80,7 @@ class SessionConfigDetector(ProjectDetector):
             confidence="high",
             message=f"{what} (`migrator playbook server_session_config`).",
             evidence=(Evidence(facts.path, item.line, "write", "config"),),
-            kind="session_backend",
+            kind=kind,
             automation="config",
             store_reason="the framework's own Redis session backend: no adapter needed",
             detector=type(self).__name__,

@@ -1,0 +1,152 @@
+"""What the generated runtime costs over plain redis-py, and what each migration stage costs.
+
+Renders a runtime with one Redis kv component into a temporary package, then times `get` and
+`set` through it in stage `complete` against the same calls through plain redis-py: same run,
+same server, one call of each in turn so that both see the same load on the machine. The value
+is a small dict, so the plain calls that store the same value are redis-py plus `json.dumps` /
+`json.loads`; the ratio against them is the one with the 1.10 target. The ratio against redis-py
+moving bytes that were encoded beforehand is printed too: it is the whole price of the runtime
+(flag, codec with its type envelope, retries). Last, the cost of `dualwrite` and `shadow`
+relative to `off` (which touches only process memory).
+
+    python benchmarks/runtime_overhead.py [--rounds 10] [--ops 2000]
+
+Uses STATELESS_REDIS_URL (default redis://127.0.0.1:6379/0); its keys are removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+import redis
+
+from migrator.runtime import Component, render_runtime
+
+VALUE = {"user": 42, "name": "Ada Lovelace", "cart": ["book", "pen"], "note": "x" * 60}
+TARGET_RATIO = 1.10
+
+
+def load_runtime(root: Path) -> ModuleType:
+    package = f"bench_{uuid.uuid4().hex[:8]}"
+    for relative, text in render_runtime(package, [Component("SESSIONS", "kv", "redis")]).items():
+        path = root / package / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    (root / package / "__init__.py").write_text("")
+    sys.path.insert(0, str(root))
+    return importlib.import_module(f"{package}._stateless")
+
+
+def per_op_microseconds(operation: Callable[[int], object], ops: int) -> float:
+    started = time.perf_counter()
+    for i in range(ops):
+        operation(i % 100)
+    return (time.perf_counter() - started) / ops * 1e6
+
+
+def paired_medians(
+    plain: Callable[[int], object], store: Callable[[int], object], ops: int
+) -> tuple[float, float]:
+    """Median microseconds of `plain` and `store`, timed call by call in alternation."""
+    plain_ns: list[int] = []
+    store_ns: list[int] = []
+    clock = time.perf_counter_ns
+    for i in range(ops):
+        key = i % 100
+        started = clock()
+        plain(key)
+        middle = clock()
+        store(key)
+        plain_ns.append(middle - started)
+        store_ns.append(clock() - middle)
+    return statistics.median(plain_ns) / 1000, statistics.median(store_ns) / 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--ops", type=int, default=2000)
+    args = parser.parse_args()
+
+    prefix = f"bench{uuid.uuid4().hex[:8]}"
+    os.environ["STATELESS_KEY_PREFIX"] = prefix
+    url = os.environ.setdefault("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0")
+    plain = redis.Redis.from_url(url)
+    with tempfile.TemporaryDirectory() as root:
+        rt = load_runtime(Path(root))
+        store = rt.kv("SESSIONS", {})
+        payload = rt.codec.encode("SESSIONS", "k", VALUE)
+        plain_key = [f"{prefix}:plain:{i}" for i in range(100)]
+        store_key = [f"k{i}" for i in range(100)]
+
+        cases: dict[str, Callable[[int], object]] = {
+            "json set": lambda i: plain.set(plain_key[i], json.dumps(VALUE)),
+            "json get": lambda i: json.loads(plain.get(plain_key[i]) or b"null"),
+            "bytes set": lambda i: plain.set(plain_key[i], payload),
+            "bytes get": lambda i: plain.get(plain_key[i]),
+            "store set": lambda i: store.__setitem__(store_key[i], VALUE),
+            "store get": lambda i: store[store_key[i]],
+        }
+        os.environ["STATELESS_SESSIONS"] = "complete"
+        for name in cases:  # warm up connections and caches
+            per_op_microseconds(cases[name], 200)
+        medians = {
+            (base, op): paired_medians(
+                cases[f"{base} {op}"], cases[f"store {op}"], args.rounds * args.ops
+            )
+            for base in ("json", "bytes")
+            for op in ("set", "get")
+        }
+
+        stages: dict[str, dict[str, float]] = {}
+        for stage in ("off", "dualwrite", "shadow"):
+            os.environ["STATELESS_SESSIONS"] = stage
+            store.update({key: VALUE for key in store_key})
+            stages[stage] = {
+                op: statistics.median(
+                    per_op_microseconds(cases[f"store {op}"], args.ops // 4) for _ in range(5)
+                )
+                for op in ("set", "get")
+            }
+
+        names = list(plain.scan_iter(match=f"{prefix}:*")) + list(
+            plain.scan_iter(match="{" + prefix + ":*")
+        )
+        if names:
+            plain.delete(*names)
+
+    calls = args.rounds * args.ops
+    print(f"redis {url}, {calls} calls of each, value of {len(payload)} bytes")
+    for (base, op), (plain_us, store_us) in medians.items():
+        ratio = store_us / plain_us
+        if base == "json":
+            verdict = "ok" if ratio <= TARGET_RATIO else f"over the {TARGET_RATIO:.2f} target"
+            label = "redis-py + json"
+        else:
+            verdict, label = "no target: transport only", "redis-py, bytes"
+        print(
+            f"{op}: {label} {plain_us:.1f} us, runtime (complete) {store_us:.1f} us, "
+            f"median ratio {ratio:.3f} ({verdict})"
+        )
+    for op in ("set", "get"):
+        off = stages["off"][op]
+        print(
+            f"{op} by stage: off {off:.2f} us, dualwrite {stages['dualwrite'][op]:.1f} us "
+            f"({stages['dualwrite'][op] / off:.0f}x off), shadow {stages['shadow'][op]:.1f} us "
+            f"({stages['shadow'][op] / off:.0f}x off)"
+        )
+
+
+if __name__ == "__main__":
+    main()

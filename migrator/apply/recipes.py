@@ -1,0 +1,135 @@
+"""What each finding becomes in `apply`: the codemod to run, where, and the runtime it needs.
+
+One table, read top to bottom: a finding's category and kind pick a recipe. A finding with
+no recipe (or `automation: manual`) gets manual-review markers at its definition and sites.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from libcst.codemod import Codemod, CodemodContext
+
+from migrator.codemods.apscheduler_jobstore import APSchedulerJobstoreCodemod
+from migrator.codemods.broadcast_registry import BroadcastRegistryCodemod
+from migrator.codemods.celery_result_backend import CeleryResultBackendCodemod
+from migrator.codemods.counter import CounterCodemod
+from migrator.codemods.dict_memo import DictMemoCodemod
+from migrator.codemods.distributed_lock import DistributedLockCodemod
+from migrator.codemods.django_cache_backend import DjangoCacheBackendCodemod
+from migrator.codemods.django_session_backend import DjangoSessionBackendCodemod
+from migrator.codemods.flask_caching_backend import FlaskCachingBackendCodemod
+from migrator.codemods.flask_session_backend import FlaskSessionBackendCodemod
+from migrator.codemods.key_value_store import KeyValueStoreCodemod
+from migrator.codemods.limiter_backend import LimiterBackendCodemod
+from migrator.codemods.memoize_cache import MemoizeCacheCodemod
+from migrator.model import Finding
+from migrator.runtime import Component
+
+# Stores the generated runtime can put each kind of component in; others fall back to redis.
+RUNTIME_STORES = {
+    "kv": ("redis", "postgres", "dynamodb"),
+    "cache": ("redis", "postgres", "dynamodb"),
+    "counter": ("redis", "postgres"),
+    "lock": ("redis", "postgres"),
+    "broadcast": ("redis", "postgres"),
+}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to migrate one finding: a codemod over some files, and the runtime component it uses."""
+
+    make: Callable[[], Codemod]  # a fresh codemod instance
+    files: tuple[str, ...]  # relative paths the codemod runs over
+    component: Component | None  # None: the framework's own backend, no generated runtime
+    requirement: str = ""  # a client the target now needs (config switches)
+    all_or_nothing: bool = True
+
+
+def _files(finding: Finding) -> tuple[str, ...]:
+    return tuple(sorted({finding.path, *(e.path for e in finding.evidence)}))
+
+
+def _name(finding: Finding) -> str:
+    return finding.symbol.rpartition(".")[2]
+
+
+def _component(finding: Finding, kind: str, store: str, ttl: int | None) -> Component:
+    chosen = store if store in RUNTIME_STORES[kind] else "redis"
+    return Component(name=_name(finding), kind=kind, store=chosen, ttl=ttl)
+
+
+def recipe_for(
+    finding: Finding, module: str, runtime: str, store: str, ttl: int | None
+) -> Recipe | None:
+    """The recipe for a finding defined in `module`, with the runtime importable as `runtime`."""
+    if finding.automation == "manual":
+        return None
+    context = CodemodContext()
+    symbol, kind, category = finding.symbol, finding.kind, finding.category
+    files = _files(finding)
+    if category in ("session_store", "app_data") and kind in ("dict", "ordereddict"):
+        return Recipe(
+            lambda: KeyValueStoreCodemod(context, symbol, module, runtime, ttl=ttl),
+            files,
+            _component(finding, "kv", store, ttl),
+        )
+    if category == "cache" and kind == "lru_cache" and "." not in symbol:
+        return Recipe(
+            lambda: MemoizeCacheCodemod(context, symbol, runtime, ttl=ttl),
+            files,
+            _component(finding, "cache", store, ttl),
+        )
+    if category == "cache" and kind == "memo_dict":
+        return Recipe(
+            lambda: DictMemoCodemod(context, symbol, runtime, ttl=ttl),
+            files,
+            _component(finding, "cache", store, ttl),
+        )
+    if category == "counter_ratelimit" and kind in ("counter", "counter_map", "rate_limit"):
+        return Recipe(
+            lambda: CounterCodemod(context, symbol, module, runtime),
+            files,
+            _component(finding, "counter", store, None),
+        )
+    if category == "lock" and kind == "lock":
+        return Recipe(
+            lambda: DistributedLockCodemod(context, symbol, module, runtime),
+            files,
+            _component(finding, "lock", store, None),
+        )
+    if category == "connection_registry":
+        name = _name(finding)
+        return Recipe(
+            lambda: BroadcastRegistryCodemod(context, name, runtime),
+            (finding.path,),
+            _component(finding, "broadcast", store, None),
+        )
+    config = _CONFIG_SWITCHES.get((category, kind))
+    if config is not None:
+        make_config, requirement = config
+        return Recipe(
+            lambda: make_config(context),
+            (finding.path,),
+            None,
+            requirement,
+            all_or_nothing=False,
+        )
+    return None
+
+
+def _switches() -> dict[tuple[str, str], tuple[Callable[[CodemodContext], Codemod], str]]:
+    return {
+        ("cache", "flask_caching"): (FlaskCachingBackendCodemod, "redis>=5"),
+        ("cache", "django_caches"): (DjangoCacheBackendCodemod, "redis>=5"),
+        ("server_session_config", "flask_session"): (FlaskSessionBackendCodemod, "redis>=5"),
+        ("server_session_config", "django_session"): (DjangoSessionBackendCodemod, "redis>=5"),
+        ("counter_ratelimit", "limiter"): (LimiterBackendCodemod, "redis>=5"),
+        ("queue_background", "scheduler"): (APSchedulerJobstoreCodemod, "redis>=5"),
+        ("queue_background", "celery_backend"): (CeleryResultBackendCodemod, "redis>=5"),
+    }
+
+
+_CONFIG_SWITCHES = _switches()

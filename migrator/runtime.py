@@ -1,0 +1,153 @@
+"""Render the runtime that `apply` writes into a target: `<pkg>/_stateless/`.
+
+The runtime is plain Python generated from `templates/runtime/`; the target never imports
+`migrator`. Only the stores the components choose are rendered, so the target imports only
+their clients.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import jinja2
+
+KINDS = ("kv", "cache", "counter", "lock", "broadcast", "blob")
+STORES = ("redis", "postgres", "dynamodb", "s3")
+# Which stores can carry each kind of component.
+SUPPORTED_STORES: dict[str, tuple[str, ...]] = {
+    "kv": ("redis", "postgres", "dynamodb"),
+    "cache": ("redis", "postgres", "dynamodb"),
+    "counter": ("redis", "postgres", "dynamodb"),
+    "lock": ("redis", "postgres", "dynamodb"),
+    "broadcast": ("redis", "postgres"),
+    "blob": ("s3",),
+}
+CLIENTS = {
+    "redis": "redis>=5",
+    "postgres": "psycopg[binary]>=3.1",
+    "dynamodb": "boto3>=1.34",
+    "s3": "boto3>=1.34",
+}
+_BACKEND_CLASSES = {
+    "redis": "RedisBackend",
+    "postgres": "PostgresBackend",
+    "dynamodb": "DynamoDBBackend",
+    "s3": "S3Backend",
+}
+_PROTOCOLS_BY_KIND = {
+    "kv": "KeyValueBackend",
+    "cache": "KeyValueBackend",
+    "counter": "CounterBackend",
+    "lock": "LockBackend",
+    "broadcast": "BroadcastBackend",
+    "blob": "BlobBackend",
+}
+_COMMON_MODULES = (
+    "__init__",
+    "components",
+    "flags",
+    "metrics",
+    "errors",
+    "codec",
+    "settings",
+    "mirror",
+)
+_STORE_MODULES = {
+    "kv": ("keyvalue",),
+    "cache": ("keyvalue", "cache"),
+    "counter": ("counter",),
+    "lock": ("lock",),
+    "broadcast": ("broadcast",),
+    "blob": ("blob",),
+}
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+RUNTIME_DIR = "_stateless"
+
+
+@dataclass(frozen=True)
+class Component:
+    """One component the runtime carries: its symbol, kind, store and default TTL (seconds)."""
+
+    name: str
+    kind: str
+    store: str
+    ttl: float | None = None
+
+
+def _check(package: str, components: Sequence[Component]) -> None:
+    if not all(_NAME.match(part) for part in package.split(".")):
+        raise ValueError(f"{package!r} is not an importable package name")
+    if not components:
+        raise ValueError("a runtime needs at least one component")
+    seen: dict[str, str] = {}
+    for c in components:
+        if not _NAME.match(c.name) or keyword.iskeyword(c.name):
+            raise ValueError(f"component name {c.name!r} is not a Python identifier")
+        if c.name.upper() in seen:
+            raise ValueError(
+                f"components {seen[c.name.upper()]!r} and {c.name!r} would share the flag "
+                f"STATELESS_{c.name.upper()}; rename one"
+            )
+        seen[c.name.upper()] = c.name
+        if c.kind not in KINDS:
+            raise ValueError(f"{c.name}: kind {c.kind!r} is not one of {', '.join(KINDS)}")
+        if c.store not in SUPPORTED_STORES[c.kind]:
+            allowed = ", ".join(SUPPORTED_STORES[c.kind])
+            raise ValueError(f"{c.name}: a {c.kind} cannot live in {c.store!r}; use {allowed}")
+        if c.ttl is not None and not c.ttl > 0:
+            raise ValueError(f"{c.name}: ttl must be a positive number of seconds or None")
+
+
+def required_clients(components: Sequence[Component]) -> list[str]:
+    """The requirement strings of the store clients the rendered runtime imports, sorted."""
+    return sorted({CLIENTS[c.store] for c in components})
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("migrator.templates", "runtime"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+
+
+def render_runtime(package: str, components: Sequence[Component]) -> dict[str, str]:
+    """Render the runtime for `package`: relative path -> file text, the same for the same input.
+
+    Raises ValueError for a component whose name, kind, store or TTL cannot work. Nothing is
+    written; `apply` writes the files under the package's directory.
+    """
+    _check(package, components)
+    ordered = sorted(components, key=lambda c: c.name)
+    kinds = sorted({c.kind for c in ordered}, key=KINDS.index)
+    stores = sorted({c.store for c in ordered}, key=STORES.index)
+    table_stores = [s for s in stores if s in SUPPORTED_STORES["kv"]]
+    context = {
+        "package": package,
+        "components": ordered,
+        "kinds": kinds,
+        "stores": stores,
+        "table_stores": table_stores,
+        "table_union": " | ".join(_BACKEND_CLASSES[s] for s in table_stores),
+        "classes": _BACKEND_CLASSES,
+        "protocols": sorted({_PROTOCOLS_BY_KIND[k] for k in kinds}),
+        "factories": kinds,
+    }
+    modules = [f"{name}.py" for name in _COMMON_MODULES]
+    modules += ["stores/__init__.py"]
+    modules += sorted({f"stores/{m}.py" for k in kinds for m in _STORE_MODULES[k]})
+    modules += ["backends/__init__.py", "backends/base.py"]
+    if {"dynamodb", "s3"} & set(stores):
+        modules.append("backends/aws.py")
+    modules += [f"backends/{store}.py" for store in stores]
+    environment = _environment()
+    return {
+        f"{RUNTIME_DIR}/{module}": environment.get_template(f"{module}.j2").render(context)
+        for module in modules
+    }
