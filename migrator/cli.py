@@ -35,6 +35,11 @@ class ScanFormat(str, Enum):
     markdown = "markdown"
 
 
+def out_console() -> Console:
+    """The console for stdout: the terminal's width, or wide enough when piped to a file."""
+    return Console() if sys.stdout.isatty() else Console(width=160)
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a one-line reason on stderr and give the exit to raise."""
     stderr.print(f"migrator: {message}", markup=False, highlight=False, soft_wrap=True)
@@ -132,7 +137,7 @@ def scan(
             render_table(result, console)
             emit(console.export_text(), output)
         else:
-            render_table(result, Console())
+            render_table(result, out_console())
 
 
 @app.command()
@@ -161,7 +166,7 @@ def plan(
         written = write_plan(outcome, out_dir)
     except OSError as exc:
         raise fail(f"cannot write the plan to {out_dir}: {exc.strerror or exc}") from None
-    console = Console()
+    console = out_console()
     phases = outcome.plan.phases
     console.print(
         f"Planned {len(result.findings)} components in {len(phases)} phases.", highlight=False
@@ -228,7 +233,7 @@ def apply(
             highlight=False,
         )
         return
-    console = Console()
+    console = out_console()
     console.print(
         f"Phase {phase} committed on [bold]{outcome.branch}[/bold] ({outcome.commit[:10]}), "
         f"{len(outcome.files)} files changed.",
@@ -303,7 +308,7 @@ def check(
             output,
         )
     else:
-        console = Console()
+        console = out_console()
         for invalid in outcome.invalid_allows:
             console.print(
                 f"invalid allow comment at {invalid.location}: {invalid.problem}", highlight=False
@@ -348,7 +353,7 @@ def playbook(
     from migrator.playbook import all_playbooks, load_playbook
 
     if category is None:
-        console = Console()
+        console = out_console()
         console.print("Playbooks (`migrator playbook CATEGORY` prints one):\n")
         for book in all_playbooks():
             console.print(f"  [bold]{book.category:<22}[/bold] {book.summary}", highlight=False)
@@ -378,5 +383,6 @@ def main() -> None:
             "(set MIGRATOR_DEBUG=1 for the traceback)",
             markup=False,
             highlight=False,
+            soft_wrap=True,
         )
         sys.exit(2)

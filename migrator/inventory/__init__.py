@@ -141,8 +141,12 @@ def _scan(
     if use_cache:
         cached_result = load_result(root, tree_key)
         if cached_result is not None:
-            result = ScanResult.from_json(cached_result)
-            return replace(result, root=shown_root, seconds=time.perf_counter() - started)
+            try:
+                result = ScanResult.from_json(cached_result)
+            except (KeyError, TypeError, ValueError):
+                result = None  # a damaged cache: scan as if there were none
+            if result is not None:
+                return replace(result, root=shown_root, seconds=time.perf_counter() - started)
 
     cached = load_facts(root) if use_cache else {}
     outcomes: dict[str, ParseOutcome] = dict(unreadable)

@@ -63,7 +63,7 @@ def load_facts(root: Path) -> dict[str, ParseOutcome]:
     try:
         with open(_cache_file(root, "facts", "pickle"), "rb") as fh:
             data = pickle.load(fh)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
+    except Exception:  # noqa: BLE001 - a damaged cache of ours is never the user's problem
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -144,7 +144,7 @@ class FactExtractor:
         return ModuleFacts(
             module=self.module,
             path=self.path,
-            lines=source.count("\n") + 1,
+            lines=source.count("\n") + (1 if source and not source.endswith("\n") else 0),
             imports=self.imports,
             star_imports=tuple(self.star_imports),
             bindings=tuple(self.bindings),

@@ -105,8 +105,12 @@ def _walk(
                 and not (spec and spec.match_file(rel + "/"))
             ):
                 _walk(root, found, links, rel + "/", spec)
-        elif not (spec and spec.match_file(rel)):
+        elif spec and spec.match_file(rel):
+            continue
+        elif entry.is_file(follow_symlinks=False):
             found.append(rel)
+        else:
+            links.append(rel)  # a pipe, socket or device: checked, never read (a pipe blocks)
 
 
 def _anchor(pattern: str, prefix: str) -> str:
@@ -148,6 +152,8 @@ def list_project_files(
             skipped.append(Skipped(rel, "symbolic link that leaves the project tree"))
         elif target.is_file():
             listed.append(rel)
+        elif not target.is_dir() and rel.endswith(".py"):
+            skipped.append(Skipped(rel, "not a regular file (a pipe, socket or device)"))
     for rel in sorted(set(listed)):
         if _excluded(rel, spec):
             continue
@@ -160,12 +166,12 @@ def list_project_files(
 
 
 def _link_or_gone(path: Path, rel: str, links: list[str]) -> bool:
-    """Set symbolic links aside for checking; drop files git lists but the tree no longer has."""
+    """Set links and special files aside for checking; drop what git lists but is gone."""
     try:
-        if path.is_symlink():
+        if path.is_symlink() or (os.path.lexists(path) and not path.is_file()):
             links.append(rel)
             return True
-        return False
+        return not path.is_file()
     except OSError:
         return True
 

@@ -252,7 +252,21 @@ class Project:
         target = self.resolve_chain(module, use.chain)
         if target is None:
             return None
-        return self.find_binding(target)
+        found = self.find_binding(target)
+        if found is not None and found[2] and found[1].kind == "call":
+            # `store.sessions[k] = v` on `store = Store()`: the attribute of the singleton's class.
+            cls_qual = self.class_of_instance.get(found[0])
+            if cls_qual is not None:
+                cls_module, cls_name = self._split_module(cls_qual)
+                attribute = self.attribute_binding(cls_module or module, cls_name, found[2])
+                if attribute is not None:
+                    return attribute
+        return found
+
+    @cached_property
+    def class_of_instance(self) -> dict[str, str]:
+        """Module-level instance qualname -> the project class it is an instance of."""
+        return {inst: cls for cls, insts in self.instantiated_classes.items() for inst in insts}
 
     # ---- components --------------------------------------------------------
 

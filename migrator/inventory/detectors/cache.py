@@ -174,6 +174,7 @@ class CacheConfigDetector(ProjectDetector):
                     if qualname in claimed:
                         continue  # the container detector reports it with its sites
                     comp = project.components.get(qualname)
+                    decorated = _decorated_with(facts, b.name)
                     yield finding(
                         self.category,
                         symbol=b.name,
@@ -186,7 +187,7 @@ class CacheConfigDetector(ProjectDetector):
                             "own and invalidation reaches only one. Use a shared cache "
                             "(`migrator playbook cache`)."
                         ),
-                        evidence=evidence_of(comp.sites) if comp else (),
+                        evidence=(evidence_of(comp.sites) if comp else ()) + decorated,
                         kind="cache_object",
                         automation="manual",
                         detector=type(self).__name__,
@@ -278,6 +279,17 @@ class CacheConfigDetector(ProjectDetector):
                         store_reason="Django's own `RedisCache` backend: no adapter needed",
                         detector=type(self).__name__,
                     )
+
+
+def _decorated_with(facts: ModuleFacts, name: str) -> tuple[Evidence, ...]:
+    """Functions whose decorator is handed the cache `name` (`@cached(PRICES)`)."""
+    sites = []
+    for b in facts.bindings:
+        for dec in b.decorators:
+            args = list(dec[2]) + list(dec[3].values()) if dec[0] == "call" else []
+            if ("name", name) in args:
+                sites.append(Evidence(facts.path, b.line, "mutate", "decorator"))
+    return tuple(sites)
 
 
 def _memo_decorator(binding: Binding) -> str:

