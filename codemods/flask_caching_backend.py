@@ -8,15 +8,16 @@ Rewrites `CACHE_TYPE` wherever it is set to `"simple"`, `"SimpleCache"`, `"files
     # becomes
     CACHE_TYPE = "RedisCache" if _cache_type_on_redis else "SimpleCache"
     CACHE_REDIS_URL = os.environ.get("STATELESS_REDIS_URL", ...)
+    CACHE_KEY_PREFIX = os.environ.get("STATELESS_KEY_PREFIX", "<package>") + ":"
 
-`CACHE_REDIS_URL` is added beside each switched site that lacks one; it is ignored while the
-old backend runs. Leaves alone `"null"` (caches nothing, so holds no state), backends already
+`CACHE_REDIS_URL` and `CACHE_KEY_PREFIX` are added beside each switched site that lacks them;
+both are ignored while the old backend runs. Leaves alone `"null"` (caches nothing, so holds no state), backends already
 shared, and values it cannot read (a variable, an f-string).
 """
 
 from __future__ import annotations
 
-from .framework_backends import REDIS_URL, ConfigKeySwitchCodemod
+from .framework_backends import KEY_PREFIX, REDIS_URL, ConfigKeySwitchCodemod
 
 
 class FlaskCachingBackendCodemod(ConfigKeySwitchCodemod):
@@ -36,4 +37,4 @@ class FlaskCachingBackendCodemod(ConfigKeySwitchCodemod):
         }
     )
     NEW_VALUE = '"RedisCache"'
-    COMPANIONS = (("CACHE_REDIS_URL", REDIS_URL),)
+    COMPANIONS = (("CACHE_REDIS_URL", REDIS_URL), ("CACHE_KEY_PREFIX", KEY_PREFIX))

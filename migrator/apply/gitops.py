@@ -89,14 +89,35 @@ def start_branch(checkout: Checkout, name: str) -> None:
 
 
 def commit(checkout: Checkout, paths: list[str], message: str) -> str:
-    """Stage `paths` (relative to the work tree) and commit; the new commit's hexsha."""
-    checkout.repo.git.add("--", *paths)
-    checkout.repo.git.commit("-m", message, "--no-verify")
+    """Stage `paths` (relative to the work tree) and commit; the new commit's hexsha.
+
+    Raises GitRefusal with git's own reason in one line when git will not commit.
+    """
+    try:
+        checkout.repo.git.add("--", *paths)
+        checkout.repo.git.commit("-m", message, "--no-verify")
+    except git.GitCommandError as exc:
+        raise GitRefusal(f"git could not commit the phase: {_first_line(exc.stderr)}") from None
     return checkout.repo.head.commit.hexsha
 
 
+def _first_line(stderr: str | bytes | None) -> str:
+    text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else (stderr or "")
+    lines = [
+        line.strip().removeprefix("stderr:").strip(" '")
+        for line in text.splitlines()
+        if line.strip() and not line.strip().startswith(("***", "Run", "git config"))
+    ]
+    return lines[0] if lines else "unknown error"
+
+
 def abandon(checkout: Checkout, name: str) -> None:
-    """Go back to the starting branch and delete `name` (after a failure midway)."""
+    """Go back to the starting branch and delete `name` (after a failure midway).
+
+    The index is reset first: what was staged for the failed commit must not ride along
+    with the user's next one.
+    """
+    checkout.repo.git.reset("-q")
     checkout.repo.git.checkout(checkout.branch)
     if name in checkout.repo.heads:
         checkout.repo.delete_head(name, force=True)

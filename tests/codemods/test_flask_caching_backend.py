@@ -56,6 +56,7 @@ class FlaskCachingBackendTest(CodemodTest):
                 DEBUG = False
                 CACHE_TYPE = "RedisCache" if _cache_type_on_redis else "SimpleCache"  # one per worker
                 CACHE_REDIS_URL = os.environ.get("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0")
+                CACHE_KEY_PREFIX = os.environ.get("STATELESS_KEY_PREFIX", "service") + ":"
                 CACHE_DEFAULT_TIMEOUT = 300
             """,
         )
@@ -91,7 +92,8 @@ class FlaskCachingBackendTest(CodemodTest):
             app = Flask(__name__)
             app.config["CACHE_TYPE"] = "RedisCache" if _cache_type_on_redis else "simple"
             app.config["CACHE_REDIS_URL"] = os.environ.get("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0")
-            app.config.update(CACHE_TYPE="RedisCache" if _cache_type_on_redis else "simple", CACHE_REDIS_URL=os.environ.get("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0"), DEBUG=True)
+            app.config["CACHE_KEY_PREFIX"] = os.environ.get("STATELESS_KEY_PREFIX", "service") + ":"
+            app.config.update(CACHE_TYPE="RedisCache" if _cache_type_on_redis else "simple", CACHE_REDIS_URL=os.environ.get("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0"), CACHE_KEY_PREFIX=os.environ.get("STATELESS_KEY_PREFIX", "service") + ":", DEBUG=True)
             cache = Cache(
                 app,
                 config={
@@ -101,6 +103,7 @@ class FlaskCachingBackendTest(CodemodTest):
                         else "flask_caching.backends.simplecache.SimpleCache"
                     ),
                     "CACHE_REDIS_URL": os.environ.get("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                    "CACHE_KEY_PREFIX": os.environ.get("STATELESS_KEY_PREFIX", "service") + ":",
                     "CACHE_DEFAULT_TIMEOUT": 60,
                 },
             )
@@ -141,6 +144,7 @@ class FlaskCachingBackendTest(CodemodTest):
                 app.config.from_mapping(
                     SECRET_KEY="dev",
                     CACHE_TYPE="RedisCache" if _cache_type_on_redis else "SimpleCache",
+                    CACHE_KEY_PREFIX=os.environ.get("STATELESS_KEY_PREFIX", "service") + ":",
                     CACHE_REDIS_URL="redis://cache:6379/1",
                 )
                 return app

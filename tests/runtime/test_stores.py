@@ -64,6 +64,21 @@ def test_edit_needs_the_key_or_a_default_and_an_error_in_the_block_writes_nothin
     assert sessions["cart"] == {"items": ["book", "pen"]}
 
 
+@pytest.mark.parametrize("stage", ["dualwrite", "complete"])
+def test_records_loaded_at_import_are_copied_into_the_store_once(
+    rt: ModuleType, stage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STATELESS_MODE", stage)
+    seeded = {"pen": {"price": 1.5}, "ink": {"price": 4.0}}
+    first = rt.kv("SESSIONS", dict(seeded))  # a replica that imported the module
+    assert first["pen"] == {"price": 1.5}
+    monkeypatch.setenv("STATELESS_MODE", "complete")
+    assert sorted(first) == ["ink", "pen"]  # now answered by the store alone
+    del first["ink"]
+    second = rt.kv("SESSIONS", dict(seeded))  # a replica started later, same seed
+    assert sorted(second) == ["pen"]  # the deleted record is not brought back
+
+
 @pytest.mark.parametrize("stage", ["off", "dualwrite", "complete"])
 def test_edit_with_default_none_leaves_a_missing_key_missing(
     rt: ModuleType, stage: str, monkeypatch: pytest.MonkeyPatch
