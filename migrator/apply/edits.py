@@ -101,7 +101,12 @@ def phase_edits(root: Path, plan: Plan, number: int, settings: Settings) -> Phas
         trial = apply_codemod_to_files(root, recipe.files, recipe.make(), recipe.all_or_nothing)
         refused = trial.refused if recipe.all_or_nothing else ()
         if refused or not trial.texts:
-            reason = "; ".join(f"{o.path}: {o.reason}" for o in refused) or "nothing to rewrite"
+            notes = [note for o in trial.outcomes for note in o.notes]
+            reason = (
+                "; ".join(f"{o.path}: {o.reason}" for o in refused)
+                or "; ".join(notes)
+                or "nothing to rewrite"
+            )
             manual.append((finding, f"manual: the codemod refused ({reason})"))
         else:
             recipes[finding.id] = recipe

@@ -60,16 +60,20 @@ def _container_finding(detector: ContainerDetector, comp: Component, claim: Clai
         ),
         evidence=evidence_of(comp.sites),
         kind=claim.kind,
-        automation=_automation(comp, claim.automation),
+        automation=_automation(comp, claim.automation, category),
         detector=type(detector).__name__,
         store=claim.store,
         store_reason=claim.store_reason,
     )
 
 
-def _automation(comp: Component, claimed: str) -> str:
-    """A codemod only where it can be shown safe: no escapes, identity checks or rebinding."""
-    if claimed != "codemod":
+def _automation(comp: Component, claimed: str, category: str) -> str:
+    """A codemod only where it can be shown safe: no escapes, identity checks or rebinding.
+
+    A connection manager's sockets stay in the process (only broadcasts move), so rebinding
+    its list does not stand in the way.
+    """
+    if claimed != "codemod" or category == "connection_registry":
         return claimed
     risky = {"escape", "is", "rebind"}
     if any(s.detail in risky for s in comp.sites) and comp.binding.kind not in ("int", "float"):

@@ -38,15 +38,15 @@ class SignInTests(BoardTestCase):
     def test_session_keeps_the_user_signed_in_until_sign_out(self) -> None:
         self.sign_in()
         self.assertEqual(self.client.get("/notes/").status_code, 200)
-        session_file = Path(settings.SESSION_FILE_PATH) / (
-            "sessionid" + self.client.cookies["sessionid"].value
-        )
-        self.assertTrue(session_file.exists())
+        old_cookie = self.client.cookies["sessionid"].value
 
         self.client.post("/logout/")
         response = self.client.get("/notes/")
         self.assertEqual(response.status_code, 302)
         self.assertTrue(response["Location"].startswith("/login/"))
+        # The session lives on the server: replaying the old cookie does not sign back in.
+        self.client.cookies["sessionid"] = old_cookie
+        self.assertEqual(self.client.get("/notes/").status_code, 302)
 
 
 class NoteTests(BoardTestCase):
