@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import multiprocessing
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -65,6 +63,9 @@ def _parse(
             if progress and len(out) % 25 == 0:
                 progress(done + len(out), total)
         return out
+    import multiprocessing  # only a cold scan of many files starts a pool
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("fork") if os.name == "posix" else None
     pieces = _chunks(todo, sizes, workers * 4)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:

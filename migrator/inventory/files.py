@@ -6,10 +6,12 @@ import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from migrator.model import Skipped
+
+if TYPE_CHECKING:  # pathspec is imported where a pattern is needed: most scans need none
+    import pathspec
 
 # Folders that are never the service's own code.
 EXCLUDED_DIRS = frozenset(
@@ -90,7 +92,9 @@ def _walk(
                 os.path.join(root, rel_dir, ".gitignore"), encoding="utf-8", errors="replace"
             ) as fh:
                 lines = [_anchor(line, rel_dir) for line in fh.read().splitlines()]
-            local = pathspec.GitIgnoreSpec.from_lines(lines)
+            from pathspec import GitIgnoreSpec
+
+            local = GitIgnoreSpec.from_lines(lines)
             spec = local if spec is None else spec + local
         except OSError:
             pass
@@ -130,7 +134,11 @@ def list_project_files(
 ) -> ProjectFiles:
     """The project's files below `root`, minus virtualenvs, build output, vendored trees,
     tests (unless `include_tests`) and `exclude`."""
-    spec = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
+    spec = None
+    if exclude:
+        from pathspec import GitIgnoreSpec
+
+        spec = GitIgnoreSpec.from_lines(exclude)
     listed = _git_files(root)
     links: list[str] = []
     if listed is None:

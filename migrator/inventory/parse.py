@@ -10,7 +10,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from migrator.inventory.extract import extract_facts
 from migrator.inventory.facts import ModuleFacts
 
 MAX_BYTES = 4 * 1024 * 1024  # larger sources are generated, not written by the team
@@ -93,6 +92,8 @@ def parse_file(root: str, job: ParseJob, data: bytes | None = None) -> ParseOutc
         )
     except (ValueError, RecursionError, MemoryError) as exc:
         return ParseOutcome(job.path, digest, None, f"cannot be parsed: {exc.__class__.__name__}")
+    from migrator.inventory.extract import extract_facts  # only a cold scan pays for it
+
     try:
         facts = extract_facts(tree, source, job.module, job.path, job.is_package)
     except RecursionError:
