@@ -69,12 +69,17 @@ RUNTIME_DIR = "_stateless"
 
 @dataclass(frozen=True)
 class Component:
-    """One component the runtime carries: its symbol, kind, store and default TTL (seconds)."""
+    """One component the runtime carries: its symbol, kind, store and default TTL (seconds).
+
+    `pinned` marks a component whose old path the cleanup phase removed: its flag always reads
+    `complete`, whatever the environment or an OpenFeature provider says.
+    """
 
     name: str
     kind: str
     store: str
     ttl: float | None = None
+    pinned: bool = False
 
 
 def _check(package: str, components: Sequence[Component]) -> None:
@@ -99,6 +104,8 @@ def _check(package: str, components: Sequence[Component]) -> None:
             raise ValueError(f"{c.name}: a {c.kind} cannot live in {c.store!r}; use {allowed}")
         if c.ttl is not None and not c.ttl > 0:
             raise ValueError(f"{c.name}: ttl must be a positive number of seconds or None")
+        if not isinstance(c.pinned, bool):
+            raise ValueError(f"{c.name}: pinned must be True or False")
 
 
 def required_clients(components: Sequence[Component]) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import pickle
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -29,10 +30,22 @@ class ScanError(ValueError):
     """The scan cannot start; the message is one line a user can act on."""
 
 
-def _parse_chunk(root: str, jobs: list[ParseJob]) -> list[ParseOutcome]:
+def _parse_chunk(root: str, jobs: list[ParseJob]) -> list[bytes]:
+    """Pickled outcomes: the same bytes travel to the scan and into the facts cache."""
     # ASTs hold no reference cycles: the cyclic collector would only rescan them, often.
     gc.disable()
-    return [parse_file(root, job) for job in jobs]
+    return [pickle.dumps(parse_file(root, job), pickle.HIGHEST_PROTOCOL) for job in jobs]
+
+
+def _unpickled(blob: bytes | None) -> ParseOutcome | None:
+    """A cached outcome, or None when there is none or it is damaged."""
+    if blob is None:
+        return None
+    try:
+        outcome = pickle.loads(blob)
+    except Exception:  # noqa: BLE001 - a damaged cache entry is only a cache miss
+        return None
+    return outcome if isinstance(outcome, ParseOutcome) else None
 
 
 def _chunks(jobs: list[ParseJob], sizes: dict[str, int], count: int) -> list[list[ParseJob]]:
@@ -54,12 +67,13 @@ def _parse(
     progress: Progress | None,
     done: int,
     total: int,
-) -> list[ParseOutcome]:
-    """Parse the files not in the cache: in this process when few, else in a pool."""
-    out: list[ParseOutcome] = []
+) -> list[bytes]:
+    """Parse the files not in the cache (pickled outcomes): in this process when few, else
+    in a pool."""
+    out: list[bytes] = []
     if len(todo) < POOL_THRESHOLD or workers <= 1:
         for job in todo:
-            out.append(parse_file(str(root), job))
+            out.append(pickle.dumps(parse_file(str(root), job), pickle.HIGHEST_PROTOCOL))
             if progress and len(out) % 25 == 0:
                 progress(done + len(out), total)
         return out
@@ -151,14 +165,18 @@ def _scan(
 
     cached = load_facts(root) if use_cache else {}
     outcomes: dict[str, ParseOutcome] = dict(unreadable)
+    blobs: dict[str, bytes] = {}
     todo = []
     for job in parse_jobs:
         if job.path in unreadable:
             continue
-        hit = cached.get(digests[job.path])
+        digest = digests[job.path]
+        hit = _unpickled(cached.get(digest))
         if hit is None:
             todo.append(job)
-        elif hit.path == job.path or hit.facts is None:
+            continue
+        blobs[digest] = cached[digest]
+        if hit.path == job.path or hit.facts is None:
             outcomes[job.path] = replace(hit, path=job.path)
         else:  # the same bytes elsewhere, such as two empty `__init__.py`
             outcomes[job.path] = replace(
@@ -167,10 +185,13 @@ def _scan(
     if progress:
         progress(len(outcomes), len(parse_jobs))
     workers = jobs or os.cpu_count() or 1
-    for outcome in _parse(root, todo, sizes, workers, progress, len(outcomes), len(parse_jobs)):
+    for blob in _parse(root, todo, sizes, workers, progress, len(outcomes), len(parse_jobs)):
+        outcome = pickle.loads(blob)
         outcomes[outcome.path] = outcome
+        if outcome.digest:
+            blobs[outcome.digest] = blob
     if use_cache and todo:
-        save_facts(root, {o.digest: o for o in outcomes.values() if o.digest})
+        save_facts(root, blobs)
 
     ordered = [outcomes[job.path] for job in parse_jobs]
     modules = [o.facts for o in ordered if o.facts is not None]

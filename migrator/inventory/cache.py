@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from migrator.inventory.parse import FACTS_VERSION, ParseOutcome
+from migrator.inventory.parse import FACTS_VERSION
 
 # Findings are reused only from the very code that made them.
 RESULT_VERSION = hashlib.blake2b(
@@ -58,20 +58,25 @@ def _write_atomic(target: Path, data: bytes) -> None:
         return
 
 
-def load_facts(root: Path) -> dict[str, ParseOutcome]:
-    """Outcomes by content digest from earlier scans of `root`; empty when there are none."""
+def load_facts(root: Path) -> dict[str, bytes]:
+    """Pickled parse outcomes by content digest from earlier scans of `root`; empty when none.
+
+    Entries stay pickled until used: a scan unpickles only what it needs, and saving again
+    writes the same bytes without pickling the facts a second time.
+    """
     try:
         with open(_cache_file(root, "facts", "pickle"), "rb") as fh:
             data = pickle.load(fh)
     except Exception:  # noqa: BLE001 - a damaged cache of ours is never the user's problem
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, bytes)}
 
 
-def save_facts(root: Path, outcomes: dict[str, ParseOutcome]) -> None:
+def save_facts(root: Path, blobs: dict[str, bytes]) -> None:
     _write_atomic(
-        _cache_file(root, "facts", "pickle"),
-        pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL),
+        _cache_file(root, "facts", "pickle"), pickle.dumps(blobs, protocol=pickle.HIGHEST_PROTOCOL)
     )
 
 

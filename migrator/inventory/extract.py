@@ -59,6 +59,21 @@ _LITERAL_KINDS = {
     tuple: "tuple",
     type(None): "none",
 }
+_NOT_SHARED_THROUGH_SELF = frozenset(
+    {
+        "function",
+        "class",
+        "int",
+        "float",
+        "str",
+        "bytes",
+        "bool",
+        "none",
+        "tuple",
+        "const",
+        "lambda",
+    }
+)
 # Values of locals worth remembering: they may name a file path later written to.
 _PATH_LIKE = frozenset(
     {ast.Call, ast.Subscript, ast.BinOp, ast.Constant, ast.JoinedStr, ast.Attribute}
@@ -126,10 +141,17 @@ class FactExtractor:
         defined = {b.name for b in self.bindings if b.scope == "module"}
         known_roots = defined | set(self.imports)
         functions = {b.name for b in self.bindings if b.scope == "module" and b.kind == "function"}
-        attributes = {
+        # `self.x = v` on a class-level scalar makes an instance attribute: only containers and
+        # objects bound on a class can be shared state reached through `self`/`cls`.
+        shared = {
             b.name.rpartition(".")[2]
             for b in self.bindings
-            if b.scope != "module" and b.kind not in ("function", "class")
+            if b.scope != "module" and b.kind not in _NOT_SHARED_THROUGH_SELF
+        }
+        on_class = {
+            b.name.rpartition(".")[2]
+            for b in self.bindings
+            if b.scope == "class" and b.kind not in ("function", "class")
         }
         methods = {
             b.name.rpartition(".")[2]
@@ -137,7 +159,9 @@ class FactExtractor:
             if b.scope == "class" and b.kind == "function"
         }
         uses = tuple(
-            u for u in self.uses if _worth_keeping(u, known_roots, functions, attributes, methods)
+            u
+            for u in self.uses
+            if _worth_keeping(u, known_roots, functions, shared, on_class, methods)
         )
         refs = frozenset(r for r in self.runtime_refs if r.partition(".")[0] in known_roots)
         allows = tuple(_allows(source)) if "migrator:" in source else ()
@@ -641,14 +665,21 @@ class FactExtractor:
 
 
 def _worth_keeping(
-    use: Use, roots: set[str], functions: set[str], attributes: set[str], methods: set[str]
+    use: Use,
+    roots: set[str],
+    functions: set[str],
+    shared: set[str],
+    on_class: set[str],
+    methods: set[str],
 ) -> bool:
     """Whether a use can reach state (module names, imports, attributes bound on a class),
     or links functions into the call graph (calls, callbacks handed to a call)."""
     root, _, rest = use.chain.partition(".")
     if root == "self" or root == "cls":
         attr = rest.partition(".")[0]
-        return attr in attributes or (use.ctx == "call" and attr == rest and attr in methods)
+        # `cls.x += 1` changes the class; `self.x += 1` on a scalar makes an instance attribute.
+        reachable = shared if root == "self" else shared | on_class
+        return attr in reachable or (use.ctx == "call" and attr == rest and attr in methods)
     if root in functions:
         return rest.startswith("cache_") or (not rest and use.ctx in ("call", "arg"))
     return root in roots
