@@ -32,7 +32,13 @@ from .django_cache_backend import (
     top_level_assignment,
     why_caches_unseen,
 )
-from .framework_backends import REDIS_URL, ConfigSwitchCodemod, absolute, insert_after
+from .framework_backends import (
+    DJANGO_KEY_PREFIX,
+    REDIS_URL,
+    ConfigSwitchCodemod,
+    absolute,
+    insert_after,
+)
 
 ENGINES = "django.contrib.sessions.backends."
 ALIAS = "stateless_sessions"
@@ -109,7 +115,7 @@ class DjangoSessionBackendCodemod(ConfigSwitchCodemod):
             default = '{"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}'
             statement = cst.parse_statement(
                 f'CACHES = {{\n    "default": {default},\n'
-                f'    "{ALIAS}": {_redis_alias("    ")},\n}}\n'
+                f'    "{ALIAS}": {_redis_alias("    ", self.with_package(DJANGO_KEY_PREFIX))},\n}}\n'
             )
             return [*out, statement.with_changes(leading_lines=[cst.EmptyLine()])]
         index = caches_at + (1 if caches_at > engine_at and len(out) > len(self.module_body) else 0)
@@ -119,7 +125,8 @@ class DjangoSessionBackendCodemod(ConfigSwitchCodemod):
         line = self.source_lines[self.line_of(self.module_body[caches_at]) - 1]
         indent = line[: len(line) - len(line.lstrip())] + "    "
         added = cst.DictElement(
-            cst.SimpleString(f'"{ALIAS}"'), cst.parse_expression(_redis_alias(indent))
+            cst.SimpleString(f'"{ALIAS}"'),
+            cst.parse_expression(_redis_alias(indent, self.with_package(DJANGO_KEY_PREFIX))),
         )
         elements = insert_after(
             list(caches.elements), len(caches.elements) - 1, [added], caches.lbrace.whitespace_after
@@ -133,11 +140,12 @@ def _value(statement: cst.BaseStatement) -> cst.BaseExpression:
     return statement.body[0].value  # type: ignore[attr-defined, no-any-return]
 
 
-def _redis_alias(indent: str) -> str:
+def _redis_alias(indent: str, key_prefix: str) -> str:
     return (
         "{\n"
         f'{indent}    "BACKEND": "django.core.cache.backends.redis.RedisCache",\n'
         f'{indent}    "LOCATION": {REDIS_URL},\n'
+        f'{indent}    "KEY_PREFIX": {key_prefix},\n'
         f"{indent}}}"
     )
 

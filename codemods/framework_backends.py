@@ -32,6 +32,8 @@ from ._checked_codemod import CheckedCodemod
 REDIS_URL = 'os.environ.get("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0")'
 # Every key carries the service's prefix, as the generated runtime's keys do.
 KEY_PREFIX = 'os.environ.get("STATELESS_KEY_PREFIX", "{package}") + ":"'
+# Django joins its KEY_PREFIX to the key with ":" itself.
+DJANGO_KEY_PREFIX = 'os.environ.get("STATELESS_KEY_PREFIX", "{package}")'
 SWITCH_COMMENT = (
     "# Migration switch, read at start-up: off keeps the old backend, complete uses Redis."
 )
@@ -87,8 +89,12 @@ class ConfigSwitchCodemod(CheckedCodemod):
         module's top package, the default key prefix of the service."""
         if "os." in source:
             self.add_needed_import("os")
+        return cst.parse_expression(self.with_package(source))
+
+    def with_package(self, source: str) -> str:
+        """`source` with `{package}` replaced by the module's top package."""
         package = (self.context.full_module_name or "service").split(".")[0]
-        return cst.parse_expression(source.replace("{package}", package))
+        return source.replace("{package}", package)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         body = self.rewrite_body(original_node.body, updated_node.body)

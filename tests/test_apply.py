@@ -11,10 +11,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import psycopg
 import pytest
 import redis
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 PLAN_DOCUMENTS = {"migration-plan/plan.json", "migration-plan/PLAN.md", "migration-plan/plan.html"}
 MIGRATED = re.compile(r"^\s+migrated (\S+):", re.MULTILINE)
 
@@ -167,13 +169,47 @@ def test_refusals_exit_2_with_one_line_and_change_nothing(
         assert planned_shop.git("rev-parse", "HEAD") == head
 
 
-def test_the_cleanup_phase_is_refused(planned_shop):
+def test_the_cleanup_phase_waits_for_every_phase_before_it(planned_shop):
     cleanup = next(p for p in planned_shop.plan_json()["phases"] if p["kind"] == "cleanup")
 
     run = planned_shop.migrator("apply", ".", "--phase", str(cleanup["number"]))
 
     assert_refused(run)
+    assert "phase 1" in run.error_lines[0]
     assert planned_shop.branches == {"main"}
+
+
+def test_the_cleanup_phase_removes_every_flag_and_pins_the_stores(
+    shop_states, tmp_path, redis_prefix
+):
+    project = shop_states.phase2_run[0].copy_to(tmp_path)
+    phases = project.plan_json()["phases"]
+    for phase in phases[2:]:
+        run = project.migrator("apply", ".", "--phase", str(phase["number"]))
+        assert run.code == 0, run.stderr
+
+    settings = (project.root / "shop/settings.py").read_text()
+    state = (project.root / "shop/state.py").read_text()
+    components = (project.root / "shop/_stateless/components.py").read_text()
+    assert "_on_redis" not in settings and 'CACHE_TYPE = "RedisCache"\n' in settings
+    assert 'kv("SESSIONS")' in state
+    assert '"SESSIONS", "kv", "redis", None, pinned=True' in components
+    # Pinned at `complete`: even with every flag `off` the shop runs on the stores.
+    done = run_example_tests(
+        project,
+        {
+            "STATELESS_MODE": "off",
+            "STATELESS_KEY_PREFIX": redis_prefix,
+            "STATELESS_REDIS_URL": REDIS_URL,
+            "STATELESS_DATABASE_URL": DATABASE_URL,
+        },
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        assert any(client.scan_iter(match=f"*{redis_prefix}*SESSIONS*", count=1000))
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="module")
@@ -223,6 +259,16 @@ def redis_prefix() -> Iterator[str]:
     if names:
         client.delete(*names)
     client.close()
+    # Components the plan put on PostgreSQL leave rows under the same prefix.
+    with psycopg.connect(DATABASE_URL, autocommit=True) as connection:
+        tables = connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'stateless_%'"
+        ).fetchall()
+        for (table,) in tables:
+            connection.execute(
+                f"DELETE FROM {table} WHERE namespace LIKE %s",  # noqa: S608 - our own table names
+                (prefix + ":%",),
+            )
 
 
 def run_example_tests(project: Any, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -85,10 +85,9 @@ def commit_message(plan: Plan, number: int, edits: PhaseEdits) -> str:
         lines.append("Manual steps from the plan:")
         lines += [f"- {step}" for step in phase.manual_steps]
         lines.append("")
-    lines.append(
-        "Roll out each flag stage by stage: off, dualwrite, shadow, live, rampdown, complete"
-    )
-    lines.append(f"(see the plan: phase {number}).")
+    if phase.kind != "cleanup":
+        lines.append("Roll out each flag stage by stage: off, dualwrite, shadow, live, rampdown,")
+        lines.append(f"complete (see the plan: phase {number}).")
     lines += ["", f"{TRAILER}: {number}"]
     return "\n".join(lines) + "\n"
 
@@ -115,11 +114,6 @@ def apply_phase(
     except KeyError:
         known = ", ".join(str(p.number) for p in plan.phases) or "none"
         raise ApplyRefusal(f"the plan has no phase {number} (phases: {known})") from None
-    if phase.kind == "cleanup":
-        raise ApplyRefusal(
-            f"phase {number} removes the flags and old paths; apply it by hand once every flag "
-            "has been `complete` everywhere (its steps are in the plan)"
-        )
     checkout = open_checkout(root, plan_file.parent)
     done = applied_phases(checkout)
     name = branch_name(number, phase.slug)

@@ -5,7 +5,7 @@ Nothing here writes; `apply` shows the edits as a diff (`--dry-run`) or writes t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import libcst as cst
@@ -15,6 +15,7 @@ from migrator.apply.recipes import Recipe, recipe_for
 from migrator.codemods.apply_to_files import apply_codemod_to_files
 from migrator.codemods.dependencies import add_requirement
 from migrator.codemods.manual_marker import ManualMarkerCodemod, MarkerSite
+from migrator.codemods.remove_migration_flag import RemoveMigrationFlagCodemod
 from migrator.model import Finding
 from migrator.plan import Plan
 from migrator.runtime import RUNTIME_DIR, Component, render_runtime, required_clients
@@ -79,6 +80,8 @@ def phase_edits(root: Path, plan: Plan, number: int, settings: Settings) -> Phas
     excluded = plan.excluded_ids
     phase = plan.phase(number)
     findings = [plan.component(i) for i in phase.findings if i not in excluded]
+    if phase.kind == "cleanup":
+        return cleanup_edits(root, plan, findings, settings)
     earlier = [
         plan.component(i)
         for p in plan.phases
@@ -148,6 +151,52 @@ def phase_edits(root: Path, plan: Plan, number: int, settings: Settings) -> Phas
     for requirement in sorted(r for r in requirements if r):
         for path, text in add_requirement(root, requirement).items():
             current[Path(path).resolve().relative_to(root.resolve()).as_posix()] = text
+    edits.texts = {p: t for p, t in sorted(current.items()) if not _same(root / p, t)}
+    return edits
+
+
+def cleanup_edits(
+    root: Path, plan: Plan, findings: list[Finding], settings: Settings
+) -> PhaseEdits:
+    """The last phase: each migrated component loses its flag and old path, and the runtime
+    pins it at `complete`. What is refused, or was never migrated, is left as it is."""
+    runtime, runtime_dir = runtime_home(root, findings)
+    edits = PhaseEdits()
+    current: dict[str, str] = {}
+    for finding in findings:
+        ttl = settings.ttls.get(finding.symbol) or settings.ttls.get(finding.category)
+        recipe = recipe_for(
+            finding, module_of(root, finding.path), runtime, plan.store_of(finding.id), ttl
+        )
+        if recipe is None:
+            edits.changes.append(Change(finding, False, "moved by hand: no flag to remove"))
+            continue
+        component = recipe.component
+        if component is not None:
+            codemod = RemoveMigrationFlagCodemod(CodemodContext(), component.name, runtime)
+        else:
+            flag = getattr(type(recipe.make()), "FLAG", finding.symbol.upper())
+            codemod = RemoveMigrationFlagCodemod(CodemodContext(), finding.symbol, runtime, flag)
+        result = apply_codemod_to_files(root, recipe.files, codemod, True, sources=current)
+        if result.refused or not result.texts:
+            why = "; ".join(f"{o.path}: {o.reason}" for o in result.refused) or (
+                "no flag found: it was not migrated, or was changed by hand"
+            )
+            edits.changes.append(Change(finding, False, f"left as it is ({why})"))
+            if component is not None:
+                edits.components.append(component)
+            continue
+        current.update(result.texts)
+        if component is not None:
+            edits.components.append(replace(component, pinned=True))
+            how = f"flag STATELESS_{component.name.upper()} removed; pinned at `complete`"
+        else:
+            how = "switch removed: the framework's Redis backend only"
+        edits.changes.append(Change(finding, True, how))
+    if edits.components and any(c.migrated for c in edits.changes):
+        package = runtime.rpartition(".")[0] or root.resolve().name
+        for rel, text in render_runtime(package, edits.components).items():
+            current[f"{runtime_dir}/{rel}" if runtime_dir else rel] = text
     edits.texts = {p: t for p, t in sorted(current.items()) if not _same(root / p, t)}
     return edits
 

@@ -77,6 +77,7 @@ class DjangoCacheBackendTest(CodemodTest):
                     ),
                     "OPTIONS": {} if _caches_on_redis else {"MAX_ENTRIES": 1000},
                     "TIMEOUT": 60,
+                    "KEY_PREFIX": os.environ.get("STATELESS_KEY_PREFIX", "service"),
                 }
             }
             """,
@@ -108,7 +109,7 @@ class DjangoCacheBackendTest(CodemodTest):
                 os.environ.get("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0")
                 if _caches_on_redis
                 else ""
-            )}}
+            ), "KEY_PREFIX": os.environ.get("STATELESS_KEY_PREFIX", "service")}}
             """,
         )
 
@@ -140,6 +141,7 @@ class DjangoCacheBackendTest(CodemodTest):
                         else "django.core.cache.backends.locmem.LocMemCache"
                     ),
                     "LOCATION": os.environ.get("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                    "KEY_PREFIX": os.environ.get("STATELESS_KEY_PREFIX", "service"),
                 }
             }
             """,

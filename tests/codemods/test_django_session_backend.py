@@ -53,6 +53,7 @@ class DjangoSessionBackendTest(CodemodTest):
                 "stateless_sessions": {
                     "BACKEND": "django.core.cache.backends.redis.RedisCache",
                     "LOCATION": os.environ.get("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                    "KEY_PREFIX": os.environ.get("STATELESS_KEY_PREFIX", "service"),
                 },
             }
             SESSION_ENGINE = (
@@ -89,6 +90,7 @@ class DjangoSessionBackendTest(CodemodTest):
                 "stateless_sessions": {
                     "BACKEND": "django.core.cache.backends.redis.RedisCache",
                     "LOCATION": os.environ.get("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                    "KEY_PREFIX": os.environ.get("STATELESS_KEY_PREFIX", "service"),
                 },
             }
             """,
@@ -119,6 +121,7 @@ class DjangoSessionBackendTest(CodemodTest):
                 "stateless_sessions": {
                     "BACKEND": "django.core.cache.backends.redis.RedisCache",
                     "LOCATION": os.environ.get("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                    "KEY_PREFIX": os.environ.get("STATELESS_KEY_PREFIX", "service"),
                 },
             }
             SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
