@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import libcst as cst
 import libcst.matchers as m
 
-from .framework_backends import DJANGO_KEY_PREFIX, REDIS_URL, ConfigSwitchCodemod, insert_after
+from .framework_backends import REDIS_URL, SERVICE_KEY_PREFIX, ConfigSwitchCodemod, insert_after
 
 REDIS_BACKEND = '"django.core.cache.backends.redis.RedisCache"'
 LOCAL_BACKENDS = frozenset(
@@ -99,7 +99,7 @@ class DjangoCacheBackendCodemod(ConfigSwitchCodemod):
         if entry(entries, "KEY_PREFIX") is None:
             # Harmless on the old side; on Redis it keeps this service's keys apart.
             prefix = cst.DictElement(
-                cst.SimpleString('"KEY_PREFIX"'), self.expression(DJANGO_KEY_PREFIX)
+                cst.SimpleString('"KEY_PREFIX"'), self.expression(SERVICE_KEY_PREFIX)
             )
             elements = insert_after(
                 elements, len(elements) - 1, [prefix], entries.lbrace.whitespace_after
@@ -126,7 +126,7 @@ class DjangoCacheBackendCodemod(ConfigSwitchCodemod):
             '            else "django.core.cache.backends.locmem.LocMemCache"\n'
             "        ),\n"
             f'        "LOCATION": {REDIS_URL},\n'
-            f'        "KEY_PREFIX": {self.with_package(DJANGO_KEY_PREFIX)},\n'
+            f'        "KEY_PREFIX": {self.with_package(SERVICE_KEY_PREFIX)},\n'
             "    }\n"
             "}\n"
         )

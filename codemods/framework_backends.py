@@ -32,14 +32,13 @@ from ._checked_codemod import CheckedCodemod
 REDIS_URL = 'os.environ.get("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0")'
 # Every key carries the service's prefix, as the generated runtime's keys do.
 KEY_PREFIX = 'os.environ.get("STATELESS_KEY_PREFIX", "{package}") + ":"'
-# Django joins its KEY_PREFIX to the key with ":" itself.
-DJANGO_KEY_PREFIX = 'os.environ.get("STATELESS_KEY_PREFIX", "{package}")'
+# For libraries that join the prefix to the key themselves (Django caches, limiters).
+SERVICE_KEY_PREFIX = 'os.environ.get("STATELESS_KEY_PREFIX", "{package}")'
 SWITCH_COMMENT = (
     "# Migration switch, read at start-up: off keeps the old backend, complete uses Redis."
 )
 # A switched value that would make its line longer than this goes on lines of its own.
 LINE_LIMIT = 99
-
 
 
 class ConfigSwitchCodemod(CheckedCodemod):

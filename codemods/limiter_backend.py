@@ -20,7 +20,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import ParentNodeProvider, PositionProvider, QualifiedNameProvider
 
-from .framework_backends import REDIS_URL, ConfigKeySwitchCodemod, insert_after
+from .framework_backends import REDIS_URL, SERVICE_KEY_PREFIX, ConfigKeySwitchCodemod, insert_after
 
 LIMITERS = {
     "flask_limiter.Limiter",
@@ -62,8 +62,26 @@ class LimiterBackendCodemod(ConfigKeySwitchCodemod):
             return self._switch_first_argument(original_node, updated_node)
         updated = super().leave_Call(original_node, updated_node)
         if names & LIMITERS:
-            return self._give_storage(original_node, updated)
+            return self._give_key_prefix(original_node, self._give_storage(original_node, updated))
         return updated
+
+    def _give_key_prefix(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        """`key_prefix=` from `STATELESS_KEY_PREFIX`: on a shared Redis, each service counts
+        apart (and in memory the prefix changes nothing)."""
+        if updated.deep_equals(original) or any(a.star == "**" for a in updated.args):
+            return updated  # not switched here: leave the call as the user wrote it
+        if any(a.keyword and a.keyword.value == "key_prefix" for a in updated.args):
+            return updated
+        no_space = cst.SimpleWhitespace("")
+        prefix = cst.Arg(
+            self.expression(SERVICE_KEY_PREFIX),
+            keyword=cst.Name("key_prefix"),
+            equal=cst.AssignEqual(no_space, no_space),
+        )
+        args = insert_after(
+            list(updated.args), len(updated.args) - 1, [prefix], updated.whitespace_before_args
+        )
+        return updated.with_changes(args=args)
 
     def _switch_first_argument(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         if not updated.args or updated.args[0].keyword or not self.is_local(updated.args[0].value):

@@ -18,6 +18,7 @@ from migrator.codemods.manual_marker import ManualMarkerCodemod, MarkerSite
 from migrator.codemods.remove_migration_flag import RemoveMigrationFlagCodemod
 from migrator.model import Finding
 from migrator.plan import Plan
+from migrator.plan.rollout import flag_name
 from migrator.runtime import RUNTIME_DIR, Component, render_runtime, required_clients
 from migrator.settings import Settings
 
@@ -131,7 +132,7 @@ def phase_edits(root: Path, plan: Plan, number: int, settings: Settings) -> Phas
             edits.components.append(recipe.component)
             how = f"flag STATELESS_{recipe.component.name.upper()} on {recipe.component.store}"
         else:
-            how = f"the framework's own Redis backend (flag STATELESS_{finding.symbol.upper()}: off | complete)"
+            how = f"the framework's own Redis backend (flag {flag_name(finding.symbol)}: off | complete)"
             requirements.add(recipe.requirement)
         edits.changes.append(Change(finding, True, how))
 
@@ -175,7 +176,7 @@ def cleanup_edits(
         if component is not None:
             codemod = RemoveMigrationFlagCodemod(CodemodContext(), component.name, runtime)
         else:
-            flag = getattr(type(recipe.make()), "FLAG", finding.symbol.upper())
+            flag = flag_name(finding.symbol).removeprefix("STATELESS_")
             codemod = RemoveMigrationFlagCodemod(CodemodContext(), finding.symbol, runtime, flag)
         result = apply_codemod_to_files(root, recipe.files, codemod, True, sources=current)
         if result.refused or not result.texts:

@@ -25,6 +25,7 @@ from migrator.codemods.key_value_store import KeyValueStoreCodemod
 from migrator.codemods.limiter_backend import LimiterBackendCodemod
 from migrator.codemods.memoize_cache import MemoizeCacheCodemod
 from migrator.model import Finding
+from migrator.plan.rollout import flag_name
 from migrator.runtime import Component
 
 # Stores the generated runtime can put each kind of component in; others fall back to redis.
@@ -110,8 +111,9 @@ def recipe_for(
     config = _CONFIG_SWITCHES.get((category, kind))
     if config is not None:
         make_config, requirement = config
+        flag = flag_name(symbol).removeprefix("STATELESS_")  # the flag the plan tells people to set
         return Recipe(
-            lambda: make_config(context),
+            lambda: make_config(context, flag),
             (finding.path,),
             None,
             requirement,
@@ -120,7 +122,7 @@ def recipe_for(
     return None
 
 
-def _switches() -> dict[tuple[str, str], tuple[Callable[[CodemodContext], Codemod], str]]:
+def _switches() -> dict[tuple[str, str], tuple[Callable[[CodemodContext, str], Codemod], str]]:
     return {
         ("cache", "flask_caching"): (FlaskCachingBackendCodemod, "redis>=5"),
         ("cache", "django_caches"): (DjangoCacheBackendCodemod, "redis>=5"),

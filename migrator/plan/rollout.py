@@ -61,8 +61,9 @@ _CUTOVER_ROLLBACK = {
 
 
 def flag_name(symbol: str) -> str:
-    """`STATELESS_<SYMBOL>`: the symbol upper-cased, anything not a letter or digit as `_`."""
-    return "STATELESS_" + re.sub(r"[^A-Za-z0-9]", "_", symbol).upper()
+    """`STATELESS_<NAME>`: the symbol's last name (`Manager.active` -> `ACTIVE`, as the runtime
+    names the component) upper-cased, anything not a letter or digit as `_`."""
+    return "STATELESS_" + re.sub(r"[^A-Za-z0-9]", "_", symbol.rpartition(".")[2]).upper()
 
 
 def switch_cost(finding: Finding) -> str:

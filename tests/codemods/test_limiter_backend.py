@@ -45,7 +45,7 @@ class LimiterBackendTest(CodemodTest):
                 os.environ.get("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0")
                 if _ratelimit_storage_uri_on_redis
                 else None
-            ))
+            ), key_prefix=os.environ.get("STATELESS_KEY_PREFIX", "service"))
             """,
         )
 
@@ -90,6 +90,7 @@ class LimiterBackendTest(CodemodTest):
                     if _ratelimit_storage_uri_on_redis
                     else "memory://"
                 ),
+                key_prefix=os.environ.get("STATELESS_KEY_PREFIX", "service"),
             )
             """,
         )
