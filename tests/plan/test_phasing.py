@@ -87,7 +87,9 @@ def test_unreadable_sources_couple_by_file(tmp_path, make_finding):
 def test_flags_are_named_after_the_symbol():
     assert flag_name("SESSIONS") == "STATELESS_SESSIONS"
     assert flag_name("price_of") == "STATELESS_PRICE_OF"
-    assert flag_name("cache.v2-x") == "STATELESS_CACHE_V2_X"
+    assert flag_name("cache-v2") == "STATELESS_CACHE_V2"
+    # An attribute is named by its last part, as the generated runtime names the component.
+    assert flag_name("ConnectionManager.active_connections") == "STATELESS_ACTIVE_CONNECTIONS"
 
 
 def test_adapter_rollout_walks_six_stages_with_watch_and_rollback(shop, make_result):
