@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar, NoReturn
 
 import libcst as cst
@@ -148,6 +149,7 @@ class ComponentCodemod(VisitorBasedCodemodCommand):
         self.defines_here = False
         self.module_names: set[str] = set()
         self.aliases: set[str] = set()
+        self._parsed_definitions: dict[Path, cst.SimpleStatementLine | None] = {}
 
     # -- per-module set-up, output check -------------------------------------------------------
 
@@ -233,6 +235,38 @@ class ComponentCodemod(VisitorBasedCodemodCommand):
                 ):
                     return statement
         return None
+
+    def definition_value(self, tree: cst.Module) -> cst.BaseExpression | None:
+        """The value ``symbol`` is assigned at its definition, as written (``kv(...)`` on a rerun).
+
+        Read from ``tree`` in the defining module, else from the defining module's file, found
+        from ``context.filename`` and ``context.full_module_name``; None when neither shows it.
+        """
+        if self.defines_here:
+            line = self.top_level_definition(tree)
+        else:
+            line = self._definition_elsewhere()
+        for small in line.body if line is not None else ():
+            if isinstance(small, cst.Assign) and any(
+                code_of(t.target) == self.symbol for t in small.targets
+            ):
+                return small.value
+            if isinstance(small, cst.AnnAssign) and code_of(small.target) == self.symbol:
+                return small.value
+        return None
+
+    def _definition_elsewhere(self) -> cst.SimpleStatementLine | None:
+        path = module_file(self.context, self.defining_module)
+        if path is None:
+            return None
+        if path not in self._parsed_definitions:
+            try:
+                tree = cst.parse_module(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
+                self._parsed_definitions[path] = None
+            else:
+                self._parsed_definitions[path] = self.top_level_definition(tree)
+        return self._parsed_definitions[path]
 
     def already_bound(self, value: cst.BaseExpression) -> bool:
         """True when ``value`` is already ``<FACTORY>("<symbol>", ...)``: a second run."""
@@ -330,6 +364,27 @@ class ComponentCodemod(VisitorBasedCodemodCommand):
         text = code_of(node) if statement is None else code_of(statement).strip()
         first = text.splitlines()[0] if text else ""
         return first if len(first) <= 60 else first[:57] + "..."
+
+
+def module_file(context: CodemodContext, module: str) -> Path | None:
+    """The file of the dotted ``module`` in the project of the module being rewritten.
+
+    The project root is ``context.filename`` less one folder per part of
+    ``context.full_module_name``; None when the context lacks them or no such file exists.
+    """
+    if not context.filename or not context.full_module_name:
+        return None
+    here = Path(context.filename)
+    depth = len(context.full_module_name.split("."))
+    if here.name != "__init__.py":
+        depth -= 1
+    if depth >= len(here.parents):
+        return None
+    base = here.parents[depth].joinpath(*module.split("."))
+    for candidate in (base.with_name(base.name + ".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def build_call(

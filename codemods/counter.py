@@ -22,20 +22,34 @@ A mapping of counts (``HITS = defaultdict(int)``, ``Counter()``, ``{}``):
   window=W)`` (``not HITS.hit(...)`` for ``>``), and the locals and ``time`` import it leaves
   unused are removed.
 
+An id sequence (``MESSAGE_IDS = itertools.count(1)``, or ``count(...)`` imported from
+``itertools``), used only as ``next(MESSAGE_IDS)``:
+
+- the definition becomes ``MESSAGE_IDS = counter("MESSAGE_IDS", start=0)``: ``incr()`` returns the
+  new value, so the counter starts one step before the first number (``count()`` gives
+  ``start=-1``, ``count(N)`` with a name gives ``start=N - 1``); the ``itertools`` import goes
+  when nothing else uses it;
+- ``next(MESSAGE_IDS)`` becomes ``MESSAGE_IDS.incr()``; ``count(start, step)`` with a step other
+  than 1 gives ``start=start - step`` and ``incr(amount=step)``. A module that imports the
+  sequence learns the step from the defining module's file.
+
 Refuses the module (``SkipFile`` with the reason, nothing written) when the counter is set to a
 value (``ORDER_SEQ = 0`` in a function, ``HITS[k] = 0``), deleted, read as a whole (iteration,
 ``len``, ``in``, ``items()``, ``most_common()``), passed or stored, or keyed by the clock in a
-shape it does not recognise (a hand-made rate limit: rewrite it with ``HITS.hit`` by hand).
+shape it does not recognise (a hand-made rate limit: rewrite it with ``HITS.hit`` by hand); and
+an id sequence used other than by ``next(X)`` (passed around, ``itertools.islice(X, n)``,
+``next(X, default)``), counting in a step that is not an int literal, or over floats.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import libcst as cst
 from libcst.codemod import CodemodContext
+from libcst.metadata import QualifiedNameProvider
 
 from ._support import (
     ComponentCodemod,
@@ -54,6 +68,15 @@ CLOCK_CALLS = frozenset({"time.time", "time.monotonic", "time", "monotonic"})
 MAPPING_DEFINITIONS = frozenset(
     {"defaultdict", "collections.defaultdict", "Counter", "collections.Counter", "dict"}
 )
+COUNT_CALLS = frozenset({"itertools.count", "count"})
+
+
+@dataclass(frozen=True)
+class CountArguments:
+    """``itertools.count(start, step)`` as the store counter that yields the same numbers."""
+
+    start: cst.BaseExpression  # the counter's start: one step before the first number
+    step: int
 
 
 @dataclass(frozen=True)
@@ -96,6 +119,8 @@ class CounterCodemod(ComponentCodemod):
         self.shape = shape  # scalar | mapping; None: from the definition, else from the uses
 
     def start_module(self, tree: cst.Module) -> None:
+        self.next_calls: set[int] = set()  # ``next(X)`` calls of an ``itertools.count``
+        self.count = count_arguments(self.definition_value(tree), self.refuse)
         self.increments: dict[int, Increment] = {}
         self.rate_limits: dict[int, RateLimit] = {}
         self.dropped: set[int] = set()
@@ -109,6 +134,8 @@ class CounterCodemod(ComponentCodemod):
             self.require_factory_name_free(tree)
 
     def infer_shape(self, tree: cst.Module) -> str:
+        if self.count is not None or any(self.is_next_call(call) for call in _all(tree, cst.Call)):
+            return "iterator"
         definition = self.top_level_definition(tree) if self.defines_here else None
         if definition is not None:
             small = definition.body[0]
@@ -317,6 +344,9 @@ class CounterCodemod(ComponentCodemod):
         where = f"`{self.describe_use(ref)}` (line {self.line_of(ref)})"
         if self.is_definition(ref):
             return
+        if self.module_shape == "iterator":
+            self.classify_iterator_use(ref, where)
+            return
         if isinstance(parent, cst.Attribute) and parent.value is ref:
             if parent.attr.value not in COUNTER_METHODS:
                 self.refuse(f"`{self.symbol}.{parent.attr.value}` in {where} is not part of the "
@@ -329,6 +359,34 @@ class CounterCodemod(ComponentCodemod):
         elif isinstance(parent, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del)):
             self.refuse(f"{where} sets `{self.symbol}` to a value; a counter only counts up and "
                         f"down (there is no reset)")
+
+    def is_next_call(self, call: cst.Call) -> bool:
+        """True for the builtin ``next(X)`` on the component, without a default."""
+        return (
+            isinstance(call.func, cst.Name) and call.func.value == "next"
+            and len(call.args) == 1 and not call.args[0].keyword and not call.args[0].star
+            and isinstance(call.args[0].value, (cst.Name, cst.Attribute))
+            and code_of(call.args[0].value).split(".")[-1] in self.aliases | {self.symbol}
+        )
+
+    def classify_iterator_use(self, ref: cst.Name | cst.Attribute, where: str) -> None:
+        """``next(X)`` becomes ``X.incr()``; an ``itertools.count`` used any other way is refused."""
+        arg = self.parent(ref)
+        if isinstance(arg, cst.Attribute) and arg.attr.value in COUNTER_METHODS:
+            return  # already rewritten here while the definition still reads `count(...)`
+        call = self.parent(arg) if isinstance(arg, cst.Arg) else None
+        builtin = isinstance(call, cst.Call) and any(
+            name.name == "builtins.next"
+            for name in self.get_metadata(QualifiedNameProvider, call.func, set())
+        )
+        if not (isinstance(call, cst.Call) and builtin and self.is_next_call(call)):
+            self.refuse(f"`{self.symbol}` (an `itertools.count`) is used other than as "
+                        f"`next({self.symbol})` in {where}; only `next` becomes `incr()`")
+        if self.count is None:
+            self.refuse(f"the definition of `{self.symbol}` cannot be read from here, so the step "
+                        f"of `next({self.symbol})` in {where} is unknown")
+        assert isinstance(call, cst.Call)
+        self.next_calls.add(id(call))
 
     def is_definition(self, ref: cst.CSTNode) -> bool:
         target = self.parent(ref)
@@ -343,8 +401,13 @@ class CounterCodemod(ComponentCodemod):
         value = small.value
         func = code_of(value.func) if isinstance(value, cst.Call) else ""
         scalar = isinstance(value, (cst.Integer, cst.UnaryOperation))
+        if isinstance(value, cst.Call) and func == "count" and not any(
+            name.name == "itertools.count"
+            for name in self.get_metadata(QualifiedNameProvider, value.func, set())
+        ):
+            self.refuse(f"`{self.symbol}` is defined with a `count` that is not `itertools.count`")
         if not (self.already_bound(value) or scalar or func in MAPPING_DEFINITIONS
-                or isinstance(value, cst.Dict)):
+                or func in COUNT_CALLS or isinstance(value, cst.Dict)):
             self.refuse(f"`{self.symbol}` is defined as `{code_of(value)}`; only an int, a "
                         f"`defaultdict(int)`, a `Counter()` or a dict becomes a store counter")
         self.definition = small
@@ -414,6 +477,15 @@ class CounterCodemod(ComponentCodemod):
         if original_node is self.definition and not self.already_bound(original_node.value):
             self.add_needed_import(self.runtime, self.FACTORY)
             old = original_node.value
+            if self.count is not None:
+                # Only the import this definition spelled goes, and only when nothing else uses it.
+                if _count_spelling(old) == "count":
+                    self.remove_unused_import("itertools", "count")
+                else:
+                    self.remove_unused_import("itertools")
+                return updated_node.with_changes(value=factory_call(
+                    self.FACTORY, self.symbol, None, start=self.count.start
+                ))
             if self.module_shape == "scalar":
                 return updated_node.with_changes(value=factory_call(self.FACTORY, self.symbol,
                                                                     None, start=old))
@@ -461,6 +533,11 @@ class CounterCodemod(ComponentCodemod):
         return updated_node
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        if id(original_node) in self.next_calls and self.count is not None:
+            step = self.count.step
+            keywords = {} if step == 1 else {"amount": cst.parse_expression(str(step))}
+            receiver = updated_node.args[0].value
+            return build_call(cst.Attribute(receiver, cst.Name("incr")), [], **keywords)
         func = original_node.func
         if (
             isinstance(func, cst.Attribute) and func.attr.value == "get"
@@ -501,8 +578,38 @@ class CounterCodemod(ComponentCodemod):
         return updated_node.with_changes(names=kept)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        return updated_node.with_changes(body=self.rewrite_block(original_node.body,
-                                                                 updated_node.body))
+        body = self.rewrite_block(original_node.body, updated_node.body)
+        if self.count is not None and self.definition is not None:
+            body = self.spacing_kept_for_count_import(original_node, body)
+        return updated_node.with_changes(body=body)
+
+    def spacing_kept_for_count_import(
+        self, module: cst.Module, body: list[cst.BaseStatement]
+    ) -> list[cst.BaseStatement]:
+        """Move the blank lines and comments above a lone ``import itertools`` (or ``from
+        itertools import count``) that goes unused onto the next line, which libcst's import
+        removal would otherwise drop with it."""
+        definition = self.definition.value if self.definition is not None else None
+        # Names in import lines and in the definition's `itertools.count` do not count as uses.
+        skipped = {id(n) for n in _all(module, cst.Import, cst.ImportFrom)}
+        if isinstance(definition, cst.Call):
+            skipped.add(id(definition.func))
+        outside = [
+            n for n in _all(module, cst.Name)
+            if id(n) not in skipped and not any(id(a) in skipped for a in self.ancestors(n))
+        ]
+        spelling = _count_spelling(definition)
+        for index, line in enumerate(body[:-1]):
+            small = _only(line)
+            lone = _lone_import(small) if small is not None else None
+            if lone != spelling or any(n.value == lone for n in outside):
+                continue
+            assert isinstance(line, cst.SimpleStatementLine)
+            following = body[index + 1]
+            carried = [*line.leading_lines, *getattr(following, "leading_lines", ())]
+            body[index + 1] = following.with_changes(leading_lines=carried)
+            body[index] = line.with_changes(leading_lines=())
+        return body
 
     def leave_IndentedBlock(
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
@@ -555,6 +662,48 @@ class CounterCodemod(ComponentCodemod):
         return line.with_changes(body=[cst.Return(call)])
 
 
+def count_arguments(
+    value: cst.BaseExpression | None, refuse: Callable[[str], NoReturn]
+) -> CountArguments | None:
+    """The store counter for ``itertools.count(start=0, step=1)``; None for other values.
+
+    ``next`` returns ``start`` first and ``incr(amount=step)`` returns ``start + step`` first, so
+    the counter starts one step early. ``refuse`` is called for a step that is not an int literal
+    or a start that is a float.
+    """
+    if not (isinstance(value, cst.Call) and code_of(value.func) in COUNT_CALLS):
+        return None
+    given: dict[str, cst.BaseExpression] = {}
+    for position, arg in enumerate(value.args):
+        if arg.star:
+            refuse(f"`{code_of(value)}` passes its arguments with `*`; spell them out first")
+        name = arg.keyword.value if arg.keyword else ("start", "step")[min(position, 1)]
+        given[name] = arg.value
+    start = given.get("start", cst.Integer("0"))
+    step = _int_literal(given.get("step", cst.Integer("1")))
+    if step is None or isinstance(start, cst.Float) or (
+        isinstance(start, cst.UnaryOperation) and isinstance(start.expression, cst.Float)
+    ):
+        refuse(f"`{code_of(value)}` does not count in whole steps written as a number; a store "
+               f"counter needs an int start and a literal int step")
+    first = _int_literal(start)
+    if first is not None:
+        return CountArguments(cst.parse_expression(str(first - step)), step)
+    operator: cst.BaseBinaryOp = cst.Subtract() if step > 0 else cst.Add()
+    return CountArguments(cst.BinaryOperation(start, operator, cst.Integer(str(abs(step)))), step)
+
+
+def _int_literal(node: cst.BaseExpression) -> int | None:
+    if isinstance(node, cst.Integer):
+        return int(node.evaluated_value)
+    if (
+        isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus)
+        and isinstance(node.expression, cst.Integer)
+    ):
+        return -int(node.expression.evaluated_value)
+    return None
+
+
 def _all(node: cst.CSTNode, *kinds: type[NodeT]) -> list[NodeT]:
     """Every node of the given kinds under ``node`` (original nodes, in source order)."""
     found: list[NodeT] = []
@@ -567,6 +716,29 @@ def _all(node: cst.CSTNode, *kinds: type[NodeT]) -> list[NodeT]:
 
     node.visit(_Collect())
     return found
+
+
+def _count_spelling(definition: cst.BaseExpression | None) -> str | None:
+    """``itertools`` for ``itertools.count(...)``, ``count`` for ``count(...)``."""
+    if not isinstance(definition, cst.Call):
+        return None
+    return "count" if code_of(definition.func) == "count" else "itertools"
+
+
+def _lone_import(small: cst.BaseSmallStatement) -> str | None:
+    """``itertools`` for ``import itertools``, ``count`` for ``from itertools import count``."""
+    if isinstance(small, cst.Import) and len(small.names) == 1:
+        alias = small.names[0]
+        if alias.asname is None and code_of(alias.name) == "itertools":
+            return "itertools"
+    if (
+        isinstance(small, cst.ImportFrom) and small.module is not None
+        and code_of(small.module) == "itertools" and not small.relative
+        and not isinstance(small.names, cst.ImportStar) and len(small.names) == 1
+        and small.names[0].asname is None and code_of(small.names[0].name) == "count"
+    ):
+        return "count"
+    return None
 
 
 def _only(line: cst.BaseStatement) -> cst.BaseSmallStatement | None:

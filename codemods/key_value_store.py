@@ -17,6 +17,24 @@ as ``from m import S``, ``from m import S as T``, ``import m`` or ``import m as 
 - a loop or comprehension over the whole store gets ``# stateless: iterating S is a SCAN over
   the store`` above it, once.
 
+A ``defaultdict(list)`` (or ``dict``, ``set``, ``int``; ``collections.defaultdict`` too) is bound
+the same way, ``INBOX = kv("INBOX", defaultdict(list))``; the store does not create values on a
+miss, so what relied on the factory says what a missing key is, in every module:
+
+- a nested mutation ``INBOX[k].append(x)`` (and ``v = INBOX[k]`` then ``v.append(x)``) becomes
+  ``with INBOX.edit(k, default=[]) as value: value.append(x)``: the empty value is stored first;
+- ``INBOX[k] += v`` becomes ``INBOX[k] = INBOX.get(k, []) + v`` (correct, not atomic);
+- ``INBOX[k]`` looked at only as a whole (``len(INBOX[k])``, ``list(...)``, ``sorted(...)`` and
+  the other reading builtins, ``for x in INBOX[k]``, ``x in INBOX[k]``, ``if INBOX[k]:``) becomes
+  ``INBOX.get(k, [])``: the same answer, except that a miss no longer inserts an empty entry
+  (which only ``k in INBOX``, ``len(INBOX)`` and iteration could tell);
+- ``INBOX.get(k, [])``, ``INBOX.setdefault(...)``, ``k in INBOX`` and the rest need no change.
+
+Any other read of ``INBOX[k]`` (bound to a local that is not then changed, returned, passed, or
+read deeper like ``INBOX[k][0]``) is refused: what the caller does with the inserted value cannot
+be seen. The defining module's file is read to learn that the dict is a defaultdict; a module
+whose definition cannot be found (no ``context.filename``) is treated as a plain dict's.
+
 Needs no change (a KeyValueStore is a MutableMapping): ``S[k] = v``, ``S[k]``, ``S.get(k)``,
 ``S.pop(k)``, ``S.update(...)``, ``del S[k]``, ``k in S``, ``len(S)``, ``if S:``, iteration,
 ``S[k] += 1`` (still correct, not atomic: use the counter codemod for counts).
@@ -24,10 +42,12 @@ Needs no change (a KeyValueStore is a MutableMapping): ``S[k] = v``, ``S[k]``, `
 Refuses the module (``SkipFile`` with the reason, nothing written) when: the dict is rebound
 (``global S; S = {}``, ``m.S = ...``, ``S |= ...``), compared with ``is``, passed to a call it
 cannot see (``helper(S)``), stored, returned or aliased (``T = S``, ``[S]``), used through a
-dict-only method (``S.copy()``), defined as a ``defaultdict`` or anything but a dict, when a value
-looks like a live object (``S[k] = open(...)``, ``S[k].send(...)``, ``S[k].attr = v``), when the
-value of ``S.get(k, default)`` is mutated, or when a mutation sits where a ``with`` cannot wrap
-it alone (several statements on a line, the header of an ``if``/``for``).
+dict-only method (``S.copy()``), defined as anything but a dict or a ``defaultdict`` of the four
+factories above (``defaultdict(lambda: ...)`` is refused), when a value looks like a live object
+(``S[k] = open(...)``, ``S[k].send(...)``, ``S[k].attr = v``), when the value of
+``S.get(k, default)`` is mutated, when a mutation sits where a ``with`` cannot wrap it alone
+(several statements on a line, the header of an ``if``/``for``), or when a defaultdict's
+``S[k]`` is read in a way listed as refused above.
 """
 
 from __future__ import annotations
@@ -39,8 +59,10 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 
 from ._support import (
+    SAFE_READERS,
     ComponentCodemod,
     assigned_names,
+    build_call,
     code_of,
     factory_call,
     fresh_name,
@@ -70,6 +92,11 @@ STORE_METHODS = frozenset(
     {"get", "setdefault", "pop", "popitem", "update", "keys", "values", "items", "clear", "edit"}
 )
 SCANNING_METHODS = frozenset({"keys", "values", "items"})
+DEFAULTDICT_CALLS = frozenset({"defaultdict", "collections.defaultdict"})
+# What a defaultdict's factory gives a missing key, as the `default=` of `edit` and `get`.
+EMPTY_VALUES = {"list": "[]", "dict": "{}", "set": "set()", "int": "0"}
+# Builtins whose answer for a missing key equals their answer for the factory's empty value.
+EMPTY_READERS = SAFE_READERS - {"next"}
 SCANNING_READERS = frozenset(
     {"list", "sorted", "set", "frozenset", "tuple", "dict", "iter", "enumerate", "any", "all",
      "sum", "min", "max"}
@@ -106,6 +133,7 @@ class LocalBinding:
     key: cst.BaseExpression
     via: str
     default: cst.BaseExpression | None
+    root: cst.BaseExpression  # the ``S[k]`` or ``S.get(k)`` it is bound from
 
 
 class KeyValueStoreCodemod(ComponentCodemod):
@@ -131,10 +159,35 @@ class KeyValueStoreCodemod(ComponentCodemod):
         self.definition: cst.Assign | cst.AnnAssign | None = None
         self.value_name = fresh_name(["value", "stored_value"], self.module_names)
         self.scan_note = f"stateless: iterating {self.symbol} is a SCAN over the store"
+        # For a defaultdict: reads of a missing key answered with the empty value instead
+        # (ids of ``S[k]``), ``S[k] op= v`` to spell out, and reads an edit must absorb.
+        self.empty_reads: set[int] = set()
+        self.augmented: set[int] = set()
+        self.unsettled_reads: dict[int, str] = {}
         if self.defines_here:
             if self.top_level_definition(tree) is None:
                 self.refuse(f"`{self.symbol}` is not assigned at the top level of this module")
             self.require_factory_name_free(tree)
+        self.missing_default = self.empty_value(self.definition_value(tree))
+
+    def empty_value(self, value: cst.BaseExpression | None) -> cst.BaseExpression | None:
+        """What a missing key reads as: the factory's empty value, None for a plain dict."""
+        if value is not None and self.already_bound(value):
+            assert isinstance(value, cst.Call)
+            value = value.args[1].value if len(value.args) > 1 else None
+        if not (isinstance(value, cst.Call) and code_of(value.func) in DEFAULTDICT_CALLS):
+            return None
+        factory = value.args[0].value if value.args and not value.args[0].keyword else None
+        if factory is None or (isinstance(factory, cst.Name) and factory.value == "None"):
+            return None  # no factory: a defaultdict that behaves as a dict
+        empty = EMPTY_VALUES.get(code_of(factory))
+        if empty is None:
+            self.refuse(
+                f"`{self.symbol}` is a `defaultdict({code_of(factory)})`: the codemod knows the "
+                f"empty value of `list`, `dict`, `set` and `int` factories only; make the "
+                f"default explicit (`S.setdefault(k, ...)`, a plain dict) and run again"
+            )
+        return cst.parse_expression(empty)
 
     # -- collecting: every reference is classified on the original tree ---------------------
 
@@ -204,16 +257,13 @@ class KeyValueStoreCodemod(ComponentCodemod):
             self.definition = small
             return
         func = code_of(value.func) if isinstance(value, cst.Call) else ""
-        if func.endswith("defaultdict"):
-            self.refuse(
-                f"`{self.symbol}` is a `defaultdict`: reading a missing key creates a value, "
-                f"which the store cannot do; make the defaults explicit (`S.setdefault(k, ...)`)"
-                f" and run again"
-            )
-        if not (isinstance(value, (cst.Dict, cst.DictComp)) or func == "dict"):
+        if not (
+            isinstance(value, (cst.Dict, cst.DictComp)) or func == "dict"
+            or func in DEFAULTDICT_CALLS
+        ):
             self.refuse(
                 f"`{self.symbol}` is defined as `{code_of(value)}`; only a dict literal, a dict "
-                f"comprehension or `dict(...)` moves to a key-value store"
+                f"comprehension, `dict(...)` or `defaultdict(...)` moves to a key-value store"
             )
         self.definition = small
 
@@ -257,8 +307,17 @@ class KeyValueStoreCodemod(ComponentCodemod):
         if use.kind == "store" and use.depth == 0:
             if via == "item":
                 self.check_stored_value(use.top, where)
+                augmented = self.parent(root)
+                if self.missing_default is not None and isinstance(augmented, cst.AugAssign):
+                    self.augmented.add(id(augmented))
             return
         mutated = use.kind in ("mutate", "store")
+        if via == "item" and self.missing_default is not None:
+            default = self.missing_default
+            if not mutated and use.top is root and self.reads_as_a_whole(root):
+                self.empty_reads.add(id(root))
+            elif not mutated:
+                self.unsettled_reads[id(root)] = where
         if mutated and via == "get":
             self.refuse(
                 f"{where} mutates the value returned by `{self.symbol}.get(...)`, which is not "
@@ -278,6 +337,24 @@ class KeyValueStoreCodemod(ComponentCodemod):
         self.roots.setdefault(id(line), []).append(
             ItemRoot(root, code_of(ref), key, via, default, mutated)
         )
+
+    def reads_as_a_whole(self, root: cst.BaseExpression) -> bool:
+        """True when the value of ``S[k]`` is only looked at whole: ``len(S[k])``, ``for x in
+        S[k]``, ``x in S[k]``, ``if S[k]:`` -- where the factory's empty value answers the same."""
+        parent = self.parent(root)
+        if isinstance(parent, cst.Arg):
+            call = self.parent(parent)
+            return (
+                parent.keyword is None and not parent.star and isinstance(call, cst.Call)
+                and isinstance(call.func, cst.Name) and call.func.value in EMPTY_READERS
+            )
+        if isinstance(parent, (cst.For, cst.CompFor)):
+            return parent.iter is root
+        if isinstance(parent, cst.ComparisonTarget):
+            return parent.comparator is root and isinstance(parent.operator, (cst.In, cst.NotIn))
+        if isinstance(parent, (cst.If, cst.While, cst.IfExp)):
+            return parent.test is root
+        return isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not)
 
     def check_stored_value(self, target: cst.CSTNode, where: str) -> None:
         assign = self.parent(self.parent(target))
@@ -304,7 +381,7 @@ class KeyValueStoreCodemod(ComponentCodemod):
             and isinstance(line, cst.SimpleStatementLine)
             and len(line.body) == 1
         ):
-            self.bindings[id(line)] = LocalBinding(target.value, ref, key, via, default)
+            self.bindings[id(line)] = LocalBinding(target.value, ref, key, via, default, root)
 
     def chain_use(self, root: cst.BaseExpression) -> ChainUse:
         """Follow subscripts, attributes and calls up from ``root`` to see what is done to it."""
@@ -364,6 +441,30 @@ class KeyValueStoreCodemod(ComponentCodemod):
                 return updated_node.with_changes(value=self.bound(value))
         return updated_node
 
+    def leave_AugAssign(
+        self, original_node: cst.AugAssign, updated_node: cst.AugAssign
+    ) -> cst.BaseSmallStatement:
+        """``S[k] += v`` on a defaultdict: ``S[k] = S.get(k, <empty>) + v``."""
+        if id(original_node) not in self.augmented:
+            return updated_node
+        assert isinstance(updated_node.target, cst.Subscript) and self.missing_default
+        operator = getattr(cst, type(updated_node.operator).__name__.removesuffix("Assign"))()
+        value = updated_node.value
+        if not isinstance(value, ATOMS) or (isinstance(value, cst.Tuple) and not value.lpar):
+            value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        read = get_with_default(updated_node.target, self.missing_default)
+        return cst.Assign(
+            targets=[cst.AssignTarget(updated_node.target)],
+            value=cst.BinaryOperation(read, operator, value),
+        )
+
+    def leave_Subscript(
+        self, original_node: cst.Subscript, updated_node: cst.Subscript
+    ) -> cst.BaseExpression:
+        if id(original_node) in self.empty_reads and self.missing_default is not None:
+            return get_with_default(updated_node, self.missing_default)
+        return updated_node
+
     def bound(self, old: cst.BaseExpression) -> cst.Call:
         self.add_needed_import(self.runtime, self.FACTORY)
         keywords = {} if self.ttl is None else {"ttl": cst.Integer(str(self.ttl))}
@@ -371,6 +472,13 @@ class KeyValueStoreCodemod(ComponentCodemod):
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         body = self.rewrite_block(original_node.body, updated_node.body)
+        for where in self.unsettled_reads.values():
+            self.refuse(
+                f"{where} reads `{self.symbol}[...]` of a `defaultdict`, which stores an empty "
+                f"value for a missing key; the store does not, so read it with "
+                f"`{self.symbol}.get(k, {code_of(self.missing_default or cst.Name('None'))})`"
+                f" (or change it under `with {self.symbol}.edit(k, default=...)`) and run again"
+            )
         return updated_node.with_changes(body=body)
 
     def leave_IndentedBlock(
@@ -411,7 +519,7 @@ class KeyValueStoreCodemod(ComponentCodemod):
         default: cst.BaseExpression | None, via: str, name: str,
     ) -> cst.WithItem:
         args = [cst.Arg(key)]
-        if via != "item":
+        if via != "item" or default is not None:
             args.append(cst.Arg(
                 default if default is not None else cst.Name("None"),
                 keyword=cst.Name("default"),
@@ -461,7 +569,9 @@ class KeyValueStoreCodemod(ComponentCodemod):
             if r.via != "get" and self.key_of(r)[:2] == self.key_of(first)[:2]
         }
         receiver = cst.parse_expression(first.receiver)
-        replace = _Replace(replaced, self.value_name)
+        for settled in replaced:
+            self.unsettled_reads.pop(settled, None)
+        replace = _Replace(replaced, self.value_name, self.empty_reads, self.missing_default)
         body = [replace.transform(line) for line in lines]
         body[0] = body[0].with_changes(leading_lines=())  # they move above the ``with``
         header = self.edit_header(receiver, first.key, first.default, first.via, self.value_name)
@@ -526,6 +636,7 @@ class KeyValueStoreCodemod(ComponentCodemod):
     ) -> cst.With:
         head = original[start]
         assert isinstance(head, cst.SimpleStatementLine)
+        self.unsettled_reads.pop(id(binding.root), None)
         body = [self.scanned(original[i], updated[i]) for i in range(start + 1, end + 1)]
         receiver = cst.parse_expression(code_of(binding.receiver))
         item = self.edit_header(receiver, binding.key, binding.default, binding.via, binding.name)
@@ -537,13 +648,30 @@ class KeyValueStoreCodemod(ComponentCodemod):
         return with_stmt
 
 
-class _Replace(cst.CSTTransformer):
-    """Replace the given original nodes (by identity) with a name."""
+ATOMS = (cst.Name, cst.Attribute, cst.Subscript, cst.Call, cst.BaseNumber, cst.BaseString,
+         cst.List, cst.Dict, cst.Set, cst.Tuple, cst.ListComp, cst.DictComp, cst.SetComp)
 
-    def __init__(self, targets: set[int], name: str) -> None:
+
+def get_with_default(item: cst.Subscript, default: cst.BaseExpression) -> cst.Call:
+    """``S.get(k, default)`` for ``S[k]``."""
+    key = single_key(item)
+    assert key is not None
+    return build_call(cst.Attribute(item.value, cst.Name("get")), [key, default])
+
+
+class _Replace(cst.CSTTransformer):
+    """Replace the given original nodes (by identity) with a name; answer empty reads with
+    ``S.get(k, <empty>)`` as the module-wide rewrite does."""
+
+    def __init__(
+        self, targets: set[int], name: str, empty_reads: set[int],
+        empty: cst.BaseExpression | None,
+    ) -> None:
         super().__init__()
         self.targets = targets
         self.name = name
+        self.empty_reads = empty_reads
+        self.empty = empty
 
     def transform(self, line: cst.BaseStatement) -> cst.BaseStatement:
         return line.visit(self)  # type: ignore[return-value]
@@ -551,7 +679,11 @@ class _Replace(cst.CSTTransformer):
     def leave_Subscript(
         self, original_node: cst.Subscript, updated_node: cst.Subscript
     ) -> cst.BaseExpression:
-        return cst.Name(self.name) if id(original_node) in self.targets else updated_node
+        if id(original_node) in self.targets:
+            return cst.Name(self.name)
+        if id(original_node) in self.empty_reads and self.empty is not None:
+            return get_with_default(updated_node, self.empty)
+        return updated_node
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         return cst.Name(self.name) if id(original_node) in self.targets else updated_node

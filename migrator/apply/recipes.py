@@ -71,7 +71,7 @@ def recipe_for(
     context = CodemodContext()
     symbol, kind, category = finding.symbol, finding.kind, finding.category
     files = _files(finding)
-    if category in ("session_store", "app_data") and kind in ("dict", "ordereddict"):
+    if category in ("session_store", "app_data") and kind in ("dict", "ordereddict", "defaultdict"):
         return Recipe(
             lambda: KeyValueStoreCodemod(context, symbol, module, runtime, ttl=ttl),
             files,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import importlib.util
 import uuid
 from pathlib import Path
+from textwrap import dedent
 from types import ModuleType
 
 import libcst as cst
 import pytest
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from fastapi.testclient import TestClient
 from libcst.codemod import CodemodContext, CodemodTest
 from migrator.codemods.broadcast_registry import BroadcastRegistryCodemod
@@ -58,7 +60,7 @@ MANAGER = """
 REWRITTEN = """
     from fastapi import FastAPI, WebSocket, WebSocketDisconnect
     import asyncio
-    from chat._stateless import broadcast
+    from chat._stateless import FLAGS, broadcast
 
     app = FastAPI()
 
@@ -70,11 +72,12 @@ REWRITTEN = """
         def __init__(self):
             self.active_connections: list[WebSocket] = []
             self._subscription = None
+            self._subscribed_loop = None
 
         async def connect(self, websocket: WebSocket):
             await websocket.accept()
             self.active_connections.append(websocket)
-            self._subscribe_once()
+            await self._subscribe_once()
 
         def disconnect(self, websocket: WebSocket):
             self.active_connections.remove(websocket)
@@ -90,15 +93,23 @@ REWRITTEN = """
             for connection in self.active_connections:
                 await connection.send_text(message)
 
-        def _subscribe_once(self):
-            # The store calls back on its own thread; the sockets live on this loop.
-            if self._subscription is None:
-                loop = asyncio.get_running_loop()
-                self._subscription = ACTIVE_CONNECTIONS_CHANNEL.subscribe(
-                    lambda message: asyncio.run_coroutine_threadsafe(
-                        self._broadcast_here(message), loop
-                    )
-                )
+        async def _subscribe_once(self):
+            # The store calls back on its own thread; the sockets live on this event
+            # loop, so subscribe once per loop (a restarted app gets a new one).
+            loop = asyncio.get_running_loop()
+            if self._subscribed_loop is not loop:
+                if self._subscription is not None:
+                    self._subscription.close()
+                self._subscribed_loop = loop
+
+                def deliver(message):
+                    if not loop.is_closed():  # a closed loop holds no live sockets
+                        asyncio.run_coroutine_threadsafe(self._broadcast_here(message), loop)
+
+                self._subscription = ACTIVE_CONNECTIONS_CHANNEL.subscribe(deliver)
+            if FLAGS["active_connections"].stage().reads_new:
+                # Pub/sub keeps no history: hear the store before this socket's first message.
+                await asyncio.to_thread(ACTIVE_CONNECTIONS_CHANNEL.wait_until_listening, 5)
 
 
     manager = ConnectionManager()
@@ -113,6 +124,120 @@ REWRITTEN = """
         except WebSocketDisconnect:
             manager.disconnect(websocket)
 """
+
+# examples/fastapi_chat/chat/connections.py as written: (user, socket) entries, a copy-first loop
+# that disconnects on a failed send, a rebinding disconnect and a read-only `online()`.
+CHAT_CONNECTIONS = """
+    \"\"\"Open websocket connections and fan-out to all of them.\"\"\"
+
+    from __future__ import annotations
+
+    from typing import Any
+
+    from fastapi import WebSocket
+
+
+    class ConnectionManager:
+        def __init__(self) -> None:
+            self.active_connections: list[tuple[str, WebSocket]] = []
+
+        async def connect(self, user: str, websocket: WebSocket) -> None:
+            await websocket.accept()
+            self.active_connections.append((user, websocket))
+
+        def disconnect(self, websocket: WebSocket) -> None:
+            self.active_connections = [
+                (user, ws) for user, ws in self.active_connections if ws is not websocket
+            ]
+
+        def online(self) -> list[str]:
+            return sorted({user for user, _ in self.active_connections})
+
+        async def broadcast(self, payload: dict[str, Any]) -> None:
+            # Copy first: a failed send removes the connection while we iterate.
+            for _, websocket in list(self.active_connections):
+                try:
+                    await websocket.send_json(payload)
+                except RuntimeError:
+                    self.disconnect(websocket)
+
+
+    manager = ConnectionManager()
+"""
+
+CHAT_CONNECTIONS_REWRITTEN = """
+    \"\"\"Open websocket connections and fan-out to all of them.\"\"\"
+
+    from __future__ import annotations
+
+    from typing import Any
+
+    from fastapi import WebSocket
+    import asyncio
+    from chat._stateless import FLAGS, broadcast
+
+
+    ACTIVE_CONNECTIONS_CHANNEL = broadcast("active_connections")
+
+
+    class ConnectionManager:
+        def __init__(self) -> None:
+            self.active_connections: list[tuple[str, WebSocket]] = []
+            self._subscription = None
+            self._subscribed_loop = None
+
+        async def connect(self, user: str, websocket: WebSocket) -> None:
+            await websocket.accept()
+            self.active_connections.append((user, websocket))
+            await self._subscribe_once()
+
+        def disconnect(self, websocket: WebSocket) -> None:
+            self.active_connections = [
+                (user, ws) for user, ws in self.active_connections if ws is not websocket
+            ]
+
+        # stateless: online() sees only this replica's connections; see `migrator playbook connection_registry`
+        def online(self) -> list[str]:
+            return sorted({user for user, _ in self.active_connections})
+
+        async def broadcast(self, payload: dict[str, Any]) -> None:
+            # Every replica delivers to the sockets it holds, in _broadcast_here.
+            ACTIVE_CONNECTIONS_CHANNEL.publish(payload)
+
+        async def _broadcast_here(self, payload: dict[str, Any]) -> None:
+            # Copy first: a failed send removes the connection while we iterate.
+            for _, websocket in list(self.active_connections):
+                try:
+                    await websocket.send_json(payload)
+                except RuntimeError:
+                    self.disconnect(websocket)
+
+        async def _subscribe_once(self):
+            # The store calls back on its own thread; the sockets live on this event
+            # loop, so subscribe once per loop (a restarted app gets a new one).
+            loop = asyncio.get_running_loop()
+            if self._subscribed_loop is not loop:
+                if self._subscription is not None:
+                    self._subscription.close()
+                self._subscribed_loop = loop
+
+                def deliver(message):
+                    if not loop.is_closed():  # a closed loop holds no live sockets
+                        asyncio.run_coroutine_threadsafe(self._broadcast_here(message), loop)
+
+                self._subscription = ACTIVE_CONNECTIONS_CHANNEL.subscribe(deliver)
+            if FLAGS["active_connections"].stage().reads_new:
+                # Pub/sub keeps no history: hear the store before this socket's first message.
+                await asyncio.to_thread(ACTIVE_CONNECTIONS_CHANNEL.wait_until_listening, 5)
+
+
+    manager = ConnectionManager()
+"""
+
+ONLINE_NOTE = (
+    "line 23: `online` reads the connection registry, which now holds only this replica's "
+    "sockets; share what it reports (e.g. who is online) by hand."
+)
 
 
 class BroadcastRegistryTest(CodemodTest):
@@ -131,6 +256,48 @@ class BroadcastRegistryTest(CodemodTest):
         self.assertCodemod(
             REWRITTEN, REWRITTEN, "active_connections", RUNTIME, expected_warnings=[]
         )
+
+    def test_chat_example_manager_is_rewritten_once(self) -> None:
+        self.assertCodemod(
+            CHAT_CONNECTIONS, CHAT_CONNECTIONS_REWRITTEN, "active_connections", RUNTIME,
+            expected_warnings=[ONLINE_NOTE],
+        )
+        self.assertCodemod(
+            CHAT_CONNECTIONS_REWRITTEN, CHAT_CONNECTIONS_REWRITTEN, "active_connections", RUNTIME,
+            expected_warnings=[],
+        )
+
+    def test_each_send_method_and_a_dict_registry_copied_before_the_loop(self) -> None:
+        for send in ("send_text", "send_json", "send_bytes"):
+            before = f"""
+                class Hub:
+                    def __init__(self):
+                        self.clients = {{}}
+
+                    async def join(self, user, ws):
+                        self.clients[user] = ws
+
+                    def leave(self, user):
+                        del self.clients[user]
+
+                    async def broadcast(self, message):
+                        for user, ws in list(self.clients.items()):
+                            await ws.{send}(message)
+
+
+                hub = Hub()
+            """
+            codemod = BroadcastRegistryCodemod(CodemodContext(), "clients", RUNTIME)
+            after = codemod.transform_module(cst.parse_module(dedent(before))).code
+            self.assertIn("CLIENTS_CHANNEL.publish(message)", after)
+            self.assertIn(
+                f"async def _broadcast_here(self, message):\n"
+                f"        for user, ws in list(self.clients.items()):\n"
+                f"            await ws.{send}(message)\n",
+                after,
+            )
+            self.assertIn("        self.clients[user] = ws\n        await self._subscribe_once()",
+                          after)
 
     def test_manager_per_room_is_refused(self) -> None:
         source = """
@@ -191,9 +358,33 @@ class BroadcastRegistryTest(CodemodTest):
         )
 
 
-def _replica(package_dir: Path, package: str, name: str) -> ModuleType:
-    """Import the rewritten chat module once more, as another replica would."""
-    spec = importlib.util.spec_from_file_location(f"{package}.{name}", package_dir / "chat.py")
+def _rewritten_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, file: str, stage: str
+) -> tuple[Path, str]:
+    """A fresh package holding the runtime and ``source`` rewritten as ``file``, at ``stage``."""
+    package = f"chat_{uuid.uuid4().hex[:10]}"
+    codemod = BroadcastRegistryCodemod(
+        CodemodContext(), "active_connections", f"{package}._stateless"
+    )
+    rewritten = codemod.transform_module(cst.parse_module(CodemodTest.make_fixture_data(source)))
+    package_dir = tmp_path / package
+    for relative, text in render_runtime(
+        package, [Component("active_connections", "broadcast", "redis")]
+    ).items():
+        (package_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+        (package_dir / relative).write_text(text)
+    (package_dir / "__init__.py").write_text("")
+    (package_dir / file).write_text(rewritten.code)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("STATELESS_KEY_PREFIX", f"t{uuid.uuid4().hex[:12]}")
+    monkeypatch.setenv("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("STATELESS_MODE", stage)
+    return package_dir, package
+
+
+def _replica(package_dir: Path, package: str, name: str, file: str) -> ModuleType:
+    """Import the rewritten module once more, as another replica would."""
+    spec = importlib.util.spec_from_file_location(f"{package}.{name}", package_dir / file)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -204,39 +395,83 @@ def _replica(package_dir: Path, package: str, name: str) -> ModuleType:
 def test_a_message_reaches_a_socket_held_by_another_replica_only_through_redis(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
 ) -> None:
-    package = f"chat_{uuid.uuid4().hex[:10]}"
-    runtime = f"{package}._stateless"
-    source = CodemodTest.make_fixture_data(MANAGER)
-    context = CodemodContext()
-    rewritten = BroadcastRegistryCodemod(context, "active_connections", runtime).transform_module(
-        cst.parse_module(source)
-    )
-    package_dir = tmp_path / package
-    for relative, text in render_runtime(
-        package, [Component("active_connections", "broadcast", "redis")]
-    ).items():
-        (package_dir / relative).parent.mkdir(parents=True, exist_ok=True)
-        (package_dir / relative).write_text(text)
-    (package_dir / "__init__.py").write_text("")
-    (package_dir / "chat.py").write_text(rewritten.code)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setenv("STATELESS_KEY_PREFIX", f"t{uuid.uuid4().hex[:12]}")
-    monkeypatch.setenv("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0")
-    monkeypatch.setenv("STATELESS_MODE", stage)
+    package_dir, package = _rewritten_package(tmp_path, monkeypatch, MANAGER, "chat.py", stage)
+    first = _replica(package_dir, package, "a", "chat.py")
+    second = _replica(package_dir, package, "b", "chat.py")
+    try:
+        with TestClient(first.app) as left, TestClient(second.app) as right:
+            with left.websocket_connect("/ws") as alice, right.websocket_connect("/ws") as bob:
+                alice.send_text("hello")
+                assert alice.receive_text() == "hello"
+                if stage == "complete":
+                    assert bob.receive_text() == "hello"
+                else:
+                    # Before the switch each replica only reaches its own sockets, as before.
+                    bob.send_text("mine")
+                    assert bob.receive_text() == "mine"
+    finally:
+        for replica in (first, second):
+            replica.ACTIVE_CONNECTIONS_CHANNEL.close()
 
-    first, second = _replica(package_dir, package, "a"), _replica(package_dir, package, "b")
-    with TestClient(first.app) as left, TestClient(second.app) as right:
-        with left.websocket_connect("/ws") as alice, right.websocket_connect("/ws") as bob:
-            if stage == "complete":
-                for replica in (first, second):
-                    assert replica.ACTIVE_CONNECTIONS_CHANNEL.wait_until_listening(5)
-            alice.send_text("hello")
-            assert alice.receive_text() == "hello"
-            if stage == "complete":
-                assert bob.receive_text() == "hello"
-            else:
-                # Before the switch each replica only reaches its own sockets, as before.
-                bob.send_text("mine")
-                assert bob.receive_text() == "mine"
-    for replica in (first, second):
-        replica.ACTIVE_CONNECTIONS_CHANNEL.close()
+
+def _chat_app(connections: ModuleType) -> FastAPI:
+    """The example's websocket route, reduced to what reaches the manager."""
+    app = FastAPI()
+    manager = connections.manager
+
+    @app.websocket("/ws/{user}")
+    async def chat_socket(websocket: WebSocket, user: str) -> None:
+        await manager.connect(user, websocket)
+        try:
+            while True:
+                text = await websocket.receive_text()
+                await manager.broadcast({"type": "message", "user": user, "text": text})
+        except WebSocketDisconnect:
+            manager.disconnect(websocket)
+
+    return app
+
+
+@pytest.mark.parametrize("stage", ["off", "complete"])
+def test_the_chat_example_reaches_a_user_on_another_replica_only_through_redis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    file = "connections.py"
+    package_dir, package = _rewritten_package(tmp_path, monkeypatch, CHAT_CONNECTIONS, file, stage)
+    first = _replica(package_dir, package, "a", file)
+    second = _replica(package_dir, package, "b", file)
+    try:
+        with TestClient(_chat_app(first)) as left, TestClient(_chat_app(second)) as right:
+            # No explicit wait: from shadow on `connect` returns once the replica hears Redis.
+            with left.websocket_connect("/ws/ann") as ann, right.websocket_connect("/ws/ben") as ben:
+                ann.send_text("hello ben")
+                sent = {"type": "message", "user": "ann", "text": "hello ben"}
+                assert ann.receive_json() == sent
+                if stage == "complete":
+                    assert ben.receive_json() == sent
+                else:
+                    # Before the switch each replica only reaches its own sockets, as before.
+                    ben.send_text("mine")
+                    assert ben.receive_json()["text"] == "mine"
+                assert first.manager.online() == ["ann"]
+    finally:
+        for replica in (first, second):
+            replica.ACTIVE_CONNECTIONS_CHANNEL.close()
+
+
+@pytest.mark.parametrize("stage", ["off", "complete"])
+def test_a_module_level_manager_keeps_delivering_when_the_app_starts_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    file = "connections.py"
+    package_dir, package = _rewritten_package(tmp_path, monkeypatch, CHAT_CONNECTIONS, file, stage)
+    connections = _replica(package_dir, package, "a", file)
+    try:
+        # Each TestClient (each app start) runs its own event loop; the manager outlives them.
+        for attempt in ("first", "second"):
+            with TestClient(_chat_app(connections)) as client:
+                with client.websocket_connect("/ws/ann") as ann:
+                    ann.send_text(attempt)
+                    assert ann.receive_json()["text"] == attempt
+    finally:
+        connections.ACTIVE_CONNECTIONS_CHANNEL.close()

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.util
+import tempfile
+import uuid
+from pathlib import Path
 from textwrap import dedent
 
 import libcst as cst
+import pytest
 from libcst.codemod import CodemodContext, CodemodTest, SkipFile
 from migrator.codemods.counter import CounterCodemod
 
+from migrator.runtime import Component, render_runtime
 
-def context(module: str) -> CodemodContext:
-    return CodemodContext(full_module_name=module, full_package_name="shop")
+
+def context(module: str, filename: str | None = None) -> CodemodContext:
+    return CodemodContext(filename=filename, full_module_name=module, full_package_name="shop")
 
 
 class TestCounterCodemod(CodemodTest):
@@ -22,11 +29,23 @@ class TestCounterCodemod(CodemodTest):
         self.assertCodemod(before, after, *args, context_override=context(module))
         self.assertCodemod(after, after, *args, context_override=context(module))
 
-    def refusal(self, symbol: str, source: str, module: str = "shop.state") -> str:
-        codemod = CounterCodemod(context(module), symbol, "shop.state", "shop._stateless")
+    def refusal(
+        self, symbol: str, source: str, module: str = "shop.state", filename: str | None = None
+    ) -> str:
+        codemod = CounterCodemod(context(module, filename), symbol, "shop.state", "shop._stateless")
         with self.assertRaises(SkipFile) as raised:
             codemod.transform_module(cst.parse_module(dedent(source)))
         return str(raised.exception)
+
+    def state_file(self, definition: str) -> str:
+        """A project on disk whose ``shop/state.py`` is ``definition``; the path of ``shop/views.py``."""
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        package = Path(folder.name) / "shop"
+        package.mkdir()
+        (package / "__init__.py").write_text("")
+        (package / "state.py").write_text(dedent(definition))
+        return str(package / "views.py")
 
     # -- no change --------------------------------------------------------------------------
 
@@ -40,6 +59,19 @@ class TestCounterCodemod(CodemodTest):
         """
         self.assertCodemod(source, source, "ORDER_SEQ", "shop.state", "shop._stateless",
                            context_override=context("shop.views"))
+
+    def test_an_id_sequence_rewritten_once_is_left_alone(self) -> None:
+        source = """
+            from shop._stateless import counter
+
+            MESSAGE_IDS = counter("MESSAGE_IDS", start=0)
+
+
+            def record(text):
+                return {"id": MESSAGE_IDS.incr(), "text": text}
+        """
+        self.assertCodemod(source, source, "MESSAGE_IDS", "shop.state", "shop._stateless",
+                           context_override=context("shop.state"))
 
     # -- scalar counters --------------------------------------------------------------------
 
@@ -199,7 +231,161 @@ class TestCounterCodemod(CodemodTest):
         """
         self.rewrites("HITS", before, after)
 
+    # -- id sequences from itertools.count ---------------------------------------------------
+
+    def test_itertools_count_becomes_a_counter_one_step_early(self) -> None:
+        before = """
+            \"\"\"Recent messages.\"\"\"
+
+            # standard library
+            import itertools
+            import time
+
+            MESSAGE_IDS = itertools.count(1)
+
+
+            def record(user, text):
+                message = {"id": next(MESSAGE_IDS), "user": user, "at": time.time()}
+                return message
+        """
+        after = """
+            \"\"\"Recent messages.\"\"\"
+
+            # standard library
+            import time
+            from shop._stateless import counter
+
+            MESSAGE_IDS = counter("MESSAGE_IDS", start=0)
+
+
+            def record(user, text):
+                message = {"id": MESSAGE_IDS.incr(), "user": user, "at": time.time()}
+                return message
+        """
+        self.rewrites("MESSAGE_IDS", before, after)
+
+    def test_count_without_a_start_and_an_import_still_used_elsewhere(self) -> None:
+        before = """
+            from itertools import chain, count
+
+            TICKETS = count()
+
+
+            def take(batches):
+                return next(TICKETS), list(chain(*batches))
+        """
+        after = """
+            from itertools import chain
+            from shop._stateless import counter
+
+            TICKETS = counter("TICKETS", start=-1)
+
+
+            def take(batches):
+                return TICKETS.incr(), list(chain(*batches))
+        """
+        self.rewrites("TICKETS", before, after)
+
+    def test_count_with_a_step_counts_in_that_step(self) -> None:
+        before = """
+            import itertools
+
+            FIRST = 500
+            EVEN_IDS = itertools.count(100, 10)
+            ODD_IDS = itertools.count(FIRST, step=-2)
+            PAIRS = itertools.pairwise([1, 2])
+
+
+            def ids():
+                return next(EVEN_IDS)
+        """
+        after = """
+            import itertools
+            from shop._stateless import counter
+
+            FIRST = 500
+            EVEN_IDS = counter("EVEN_IDS", start=90)
+            ODD_IDS = itertools.count(FIRST, step=-2)
+            PAIRS = itertools.pairwise([1, 2])
+
+
+            def ids():
+                return EVEN_IDS.incr(amount=10)
+        """
+        self.rewrites("EVEN_IDS", before, after)
+        self.rewrites("ODD_IDS", after, after.replace(
+            "ODD_IDS = itertools.count(FIRST, step=-2)",
+            'ODD_IDS = counter("ODD_IDS", start=FIRST + 2)',
+        ))
+
+    def test_next_in_another_module_learns_the_step_from_the_definition_file(self) -> None:
+        views = self.state_file("""
+            import itertools
+
+            TICKETS = itertools.count(start=1, step=5)
+        """)
+        before = """
+            from shop import state
+            from shop.state import TICKETS as T
+
+
+            def take():
+                return next(T), next(state.TICKETS)
+        """
+        after = """
+            from shop import state
+            from shop.state import TICKETS as T
+
+
+            def take():
+                return T.incr(amount=5), state.TICKETS.incr(amount=5)
+        """
+        where = context("shop.views", views)
+        self.assertCodemod(before, after, "TICKETS", "shop.state", "shop._stateless",
+                           context_override=where)
+        self.assertCodemod(after, after, "TICKETS", "shop.state", "shop._stateless",
+                           context_override=where)
+
     # -- refusals ---------------------------------------------------------------------------
+
+    def test_refuses_an_id_sequence_used_other_than_by_next(self) -> None:
+        for use in ("itertools.islice(IDS, 3)", "next(IDS, None)", "helper(IDS)", "iter(IDS)"):
+            reason = self.refusal("IDS", f"""
+                import itertools
+
+                IDS = itertools.count(1)
+
+                def take():
+                    return {use}
+            """)
+            self.assertIn(f"used other than as `next(IDS)` in `return {use}` (line 7)", reason)
+
+    def test_refuses_a_count_it_cannot_turn_into_whole_steps(self) -> None:
+        for definition in ("itertools.count(0, STEP)", "itertools.count(0.5)", "count(1, 0.5)"):
+            reason = self.refusal("IDS", f"""
+                import itertools
+                from itertools import count
+
+                IDS = {definition}
+            """)
+            self.assertIn(f"`{definition}` does not count in whole steps", reason)
+
+    def test_refuses_next_when_the_definition_cannot_be_read(self) -> None:
+        reason = self.refusal("IDS", """
+            from shop.state import IDS
+
+            def take():
+                return next(IDS)
+        """, module="shop.views")
+        self.assertIn("the step of `next(IDS)` in `return next(IDS)` (line 5) is unknown", reason)
+
+    def test_refuses_a_count_that_is_not_itertools_count(self) -> None:
+        reason = self.refusal("IDS", """
+            from shop.numbers import count
+
+            IDS = count(1)
+        """)
+        self.assertIn("not `itertools.count`", reason)
 
     def test_refuses_a_reset(self) -> None:
         reason = self.refusal("ORDER_SEQ", """
@@ -247,3 +433,60 @@ class TestCounterCodemod(CodemodTest):
                 return HITS[key] <= 10
         """)
         self.assertIn("hand-made rate limit", reason)
+
+
+ID_SEQUENCE = """
+    import itertools
+
+    MESSAGE_IDS = itertools.count(1)
+
+
+    def record(text):
+        return {"id": next(MESSAGE_IDS), "text": text}
+"""
+
+
+def _replica(package_dir: Path, package: str, name: str) -> object:
+    """Import the rewritten module once more, as another replica would."""
+    spec = importlib.util.spec_from_file_location(f"{package}.{name}", package_dir / "ids.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(("stage", "expected"), [("off", [1, 1, 2, 2]), ("complete", [1, 2, 3, 4])])
+def test_next_ids_stay_unique_across_replicas_only_through_redis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str, expected: list[int]
+) -> None:
+    import redis
+
+    package = f"ids_{uuid.uuid4().hex[:10]}"
+    codemod = CounterCodemod(
+        CodemodContext(full_module_name=f"{package}.ids"), "MESSAGE_IDS", f"{package}.ids",
+        f"{package}._stateless",
+    )
+    rewritten = codemod.transform_module(cst.parse_module(dedent(ID_SEQUENCE))).code
+    package_dir = tmp_path / package
+    for relative, text in render_runtime(
+        package, [Component("MESSAGE_IDS", "counter", "redis")]
+    ).items():
+        (package_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+        (package_dir / relative).write_text(text)
+    (package_dir / "__init__.py").write_text("")
+    (package_dir / "ids.py").write_text(rewritten)
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("STATELESS_KEY_PREFIX", prefix)
+    monkeypatch.setenv("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("STATELESS_MODE", stage)
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    try:
+        first, second = _replica(package_dir, package, "a"), _replica(package_dir, package, "b")
+        ids = [replica.record("hi")["id"] for replica in (first, second, first, second)]  # type: ignore[attr-defined]
+        # Before the switch each replica counts alone, as `itertools.count(1)` did.
+        assert ids == expected
+    finally:
+        for key in client.scan_iter(match=f"{{{prefix}:*"):
+            client.delete(key)
+        client.close()

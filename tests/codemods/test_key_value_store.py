@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import importlib.util
+import tempfile
+import uuid
+from pathlib import Path
 from textwrap import dedent
+from types import ModuleType
 
 import libcst as cst
+import pytest
 from libcst.codemod import CodemodContext, CodemodTest, SkipFile
 from migrator.codemods.key_value_store import KeyValueStoreCodemod
 
+from migrator.runtime import Component, render_runtime
+
 ARGS = ("SESSIONS", "shop.state", "shop._stateless")
+INBOX_ARGS = ("INBOX", "shop.state", "shop._stateless")
+INBOX_DEFINITION = """
+    from collections import defaultdict
+
+    INBOX = defaultdict(list)
+"""
 
 
-def context(module: str) -> CodemodContext:
-    return CodemodContext(full_module_name=module, full_package_name="shop")
+def context(module: str, filename: str | None = None) -> CodemodContext:
+    return CodemodContext(filename=filename, full_module_name=module, full_package_name="shop")
 
 
 class TestKeyValueStoreCodemod(CodemodTest):
@@ -23,11 +37,31 @@ class TestKeyValueStoreCodemod(CodemodTest):
         self.assertCodemod(before, after, *ARGS, context_override=context(module), **kw)
         self.assertCodemod(after, after, *ARGS, context_override=context(module), **kw)
 
-    def refusal(self, source: str, module: str = "shop.views") -> str:
-        codemod = KeyValueStoreCodemod(context(module), *ARGS)
+    def refusal(self, source: str, module: str = "shop.views", args: tuple = ARGS) -> str:
+        codemod = KeyValueStoreCodemod(context(module, self.views_file(module)), *args)
         with self.assertRaises(SkipFile) as raised:
             codemod.transform_module(cst.parse_module(dedent(source)))
         return str(raised.exception)
+
+    def views_file(self, module: str) -> str | None:
+        """The file of ``module`` in the project ``inbox_project`` wrote, if there is one."""
+        root = getattr(self, "root", None)
+        return None if root is None else str(root / (module.replace(".", "/") + ".py"))
+
+    def inbox_project(self, definition: str = INBOX_DEFINITION) -> None:
+        """A project on disk whose ``shop/state.py`` defines ``INBOX``, as `apply` sees it."""
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        self.root = Path(folder.name)
+        (self.root / "shop").mkdir()
+        (self.root / "shop" / "__init__.py").write_text("")
+        (self.root / "shop" / "state.py").write_text(dedent(definition))
+
+    def rewrites_inbox(self, before: str, after: str, module: str = "shop.views") -> None:
+        """As ``rewrites``, for ``INBOX`` used from ``module`` of the ``inbox_project``."""
+        where = context(module, self.views_file(module))
+        self.assertCodemod(before, after, *INBOX_ARGS, context_override=where)
+        self.assertCodemod(after, after, *INBOX_ARGS, context_override=where)
 
     # -- no change --------------------------------------------------------------------------
 
@@ -65,6 +99,20 @@ class TestKeyValueStoreCodemod(CodemodTest):
                 return list(session["cart"])
         """
         self.assertCodemod(source, source, *ARGS, context_override=context("shop.views"))
+
+    def test_defaultdict_reads_that_never_create_a_value_are_left_alone(self) -> None:
+        self.inbox_project()
+        source = """
+            from shop.state import INBOX
+
+
+            def mentions(name):
+                if name in INBOX:
+                    return list(INBOX.get(name, []))
+                INBOX[name] = []
+                return INBOX.pop(name, None)
+        """
+        self.rewrites_inbox(source, source)
 
     # -- rewrites ---------------------------------------------------------------------------
 
@@ -256,6 +304,121 @@ class TestKeyValueStoreCodemod(CodemodTest):
         """
         self.rewrites(before, after, module="shop.views")
 
+    def test_defaultdict_definition_and_a_mutation_through_a_missing_key(self) -> None:
+        before = """
+            from collections import defaultdict
+            from typing import Any
+
+            INBOX: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+
+
+            def deliver(name, message):
+                INBOX[name].append({"from": message["user"], "text": message["text"]})
+        """
+        after = """
+            from collections import defaultdict
+            from typing import Any
+            from shop._stateless import kv
+
+            INBOX: defaultdict[str, list[dict[str, Any]]] = kv("INBOX", defaultdict(list))
+
+
+            def deliver(name, message):
+                with INBOX.edit(name, default=[]) as value:
+                    value.append({"from": message["user"], "text": message["text"]})
+        """
+        self.inbox_project()
+        where = context("shop.state", self.views_file("shop.state"))
+        self.assertCodemod(before, after, *INBOX_ARGS, context_override=where)
+        self.assertCodemod(after, after, *INBOX_ARGS, context_override=where)
+
+    def test_defaultdict_uses_in_another_module_learn_the_factory_from_its_file(self) -> None:
+        self.inbox_project()
+        before = """
+            from shop import state
+
+
+            def deliver(name, message):
+                box = state.INBOX[name]
+                box.append(message)
+                log(name)
+
+
+            def unread(name, other):
+                state.INBOX[other].extend(sorted(state.INBOX[name]))
+                for message in state.INBOX[name]:
+                    print(message)
+                return len(state.INBOX[name]), "x" in state.INBOX[name]
+        """
+        after = """
+            from shop import state
+
+
+            def deliver(name, message):
+                with state.INBOX.edit(name, default=[]) as box:
+                    box.append(message)
+                log(name)
+
+
+            def unread(name, other):
+                with state.INBOX.edit(other, default=[]) as value:
+                    value.extend(sorted(state.INBOX.get(name, [])))
+                for message in state.INBOX.get(name, []):
+                    print(message)
+                return len(state.INBOX.get(name, [])), "x" in state.INBOX.get(name, [])
+        """
+        self.rewrites_inbox(before, after)
+
+    def test_defaultdict_of_int_and_of_set_after_a_second_run_of_the_definition(self) -> None:
+        self.inbox_project("""
+            import collections
+            from shop._stateless import kv
+
+            INBOX = kv("INBOX", collections.defaultdict(int))
+        """)
+        before = """
+            from shop.state import INBOX
+
+
+            def seen(name, n):
+                INBOX[name] += n if n else 1
+                if INBOX[name]:
+                    return not INBOX[name]
+        """
+        after = """
+            from shop.state import INBOX
+
+
+            def seen(name, n):
+                INBOX[name] = INBOX.get(name, 0) + (n if n else 1)
+                if INBOX.get(name, 0):
+                    return not INBOX.get(name, 0)
+        """
+        self.rewrites_inbox(before, after)
+        self.inbox_project("""
+            from collections import defaultdict
+
+            INBOX = defaultdict(set)
+        """)
+        before = """
+            from shop.state import INBOX as I
+
+
+            def tag(name, label):
+                I[name].add(label)
+                I[name].discard("old")
+        """
+        after = """
+            from shop.state import INBOX as I
+
+
+            def tag(name, label):
+                with I.edit(name, default=set()) as value:
+                    value.add(label)
+                    value.discard("old")
+        """
+        self.rewrites_inbox(before, after)
+
     # -- refusals ---------------------------------------------------------------------------
 
     def test_refuses_a_call_it_cannot_see(self) -> None:
@@ -310,13 +473,33 @@ class TestKeyValueStoreCodemod(CodemodTest):
         self.assertIn("live object", stored)
         self.assertIn("live object", used)
 
-    def test_refuses_a_defaultdict_definition(self) -> None:
+    def test_refuses_a_defaultdict_whose_empty_value_it_does_not_know(self) -> None:
         reason = self.refusal("""
             from collections import defaultdict
 
-            SESSIONS = defaultdict(dict)
+            SESSIONS = defaultdict(lambda: {"cart": []})
         """, module="shop.state")
-        self.assertIn("`defaultdict`", reason)
+        self.assertIn("`defaultdict(lambda: {\"cart\": []})`", reason)
+        self.assertIn("`list`, `dict`, `set` and `int`", reason)
+
+    def test_refuses_defaultdict_reads_that_would_insert_an_empty_value(self) -> None:
+        self.inbox_project()
+        kept = self.refusal("""
+            from shop.state import INBOX
+
+            def mentions(name):
+                box = INBOX[name]
+                return box
+        """, args=INBOX_ARGS)
+        deeper = self.refusal("""
+            from shop.state import INBOX
+
+            def first(name):
+                return INBOX[name][0]
+        """, args=INBOX_ARGS)
+        self.assertIn("`box = INBOX[name]` (line 5) reads `INBOX[...]` of a `defaultdict`", kept)
+        self.assertIn("`INBOX.get(k, [])`", kept)
+        self.assertIn("`return INBOX[name][0]` (line 5)", deeper)
 
     def test_refuses_mutating_a_get_default(self) -> None:
         reason = self.refusal("""
@@ -337,3 +520,68 @@ class TestKeyValueStoreCodemod(CodemodTest):
             def f(sid):
                 SESSIONS[sid]["n"] = 1; print(sid)
         """))
+
+
+MENTIONS = """
+    from collections import defaultdict
+
+    INBOX = defaultdict(list)
+
+
+    def deliver(name, text):
+        INBOX[name].append(text)
+
+
+    def unread(name):
+        return len(INBOX[name]), list(INBOX.get(name, []))
+"""
+
+
+def _replica(package_dir: Path, package: str, name: str) -> ModuleType:
+    """Import the rewritten module once more, as another replica would."""
+    spec = importlib.util.spec_from_file_location(f"{package}.{name}", package_dir / "inbox.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("stage", ["off", "complete"])
+def test_a_defaultdict_inbox_fills_on_a_missing_key_and_is_shared_through_redis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    import redis
+
+    package = f"inbox_{uuid.uuid4().hex[:10]}"
+    codemod = KeyValueStoreCodemod(
+        CodemodContext(full_module_name=f"{package}.inbox"), "INBOX", f"{package}.inbox",
+        f"{package}._stateless",
+    )
+    rewritten = codemod.transform_module(cst.parse_module(dedent(MENTIONS))).code
+    assert "INBOX.edit(name, default=[])" in rewritten
+    package_dir = tmp_path / package
+    for relative, text in render_runtime(package, [Component("INBOX", "kv", "redis")]).items():
+        (package_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+        (package_dir / relative).write_text(text)
+    (package_dir / "__init__.py").write_text("")
+    (package_dir / "inbox.py").write_text(rewritten)
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("STATELESS_KEY_PREFIX", prefix)
+    monkeypatch.setenv("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("STATELESS_MODE", stage)
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    try:
+        first, second = _replica(package_dir, package, "a"), _replica(package_dir, package, "b")
+        first.deliver("cleo", "review?")
+        first.deliver("cleo", "ping")
+        assert first.unread("cleo") == (2, ["review?", "ping"])
+        # Reading a name nobody wrote to answers empty and, unlike the defaultdict, stores nothing.
+        assert second.unread("dan") == (0, [])
+        assert "dan" not in second.INBOX
+        shared = (2, ["review?", "ping"]) if stage == "complete" else (0, [])
+        assert second.unread("cleo") == shared
+    finally:
+        for key in client.scan_iter(match=f"{{{prefix}:*"):
+            client.delete(key)
+        client.close()

@@ -41,7 +41,7 @@ class AppDataDetector(ContainerDetector):
         if all(s.detail == "rebind" for s in comp.changes):
             return None  # only ever replaced whole: a lazily computed value, not records
         # The key-value codemod rewrites mappings; lists and sets of records need a table design.
-        automation = "codemod" if container in ("dict", "ordereddict") else "manual"
+        automation = "codemod" if container in ("dict", "ordereddict", "defaultdict") else "manual"
         if project.serving is None:
             why = "functions that can run while serving change its records"
             return Claim("medium", why, container, automation=automation)

@@ -41,6 +41,10 @@ class ConnectionRegistryDetector(ContainerDetector):
         container = container_kind(comp.binding)
         if not container:
             return None
+        if _publishes_through_a_store(comp):
+            return (
+                None  # migrated: its sockets stay here by design, broadcasts go through the store
+            )
         name = comp.symbol.rpartition(".")[2].lower()
         if not CONNECTION_NAME.search(name):
             return None
@@ -51,3 +55,8 @@ class ConnectionRegistryDetector(ContainerDetector):
             # The broadcast codemod rewrites a connection-manager class; other shapes are manual.
             automation="codemod" if comp.binding.scope == "instance" else "manual",
         )
+
+
+def _publishes_through_a_store(comp: Component) -> bool:
+    """Whether the defining module already fans out through the generated runtime's broadcast."""
+    return any(target.endswith("_stateless.broadcast") for target in comp.facts.imports.values())
