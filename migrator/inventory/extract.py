@@ -9,6 +9,7 @@ constants, and because this is the hot loop of the scan.
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from typing import Any
 
@@ -22,6 +23,7 @@ from migrator.inventory.facts import (
     Use,
 )
 
+_BUILTINS = frozenset(dir(builtins))
 # Library roots whose calls can create or touch process-local state.
 WATCHED_ROOTS = frozenset(
     """functools cachetools threading multiprocessing asyncio queue shelve dbm pickle sqlite3
@@ -93,6 +95,14 @@ _NODE_KINDS: dict[type, str] = {
 
 def dotted(node: ast.AST) -> str | None:
     """`a.b.c` for a pure chain of attributes on a name, else None."""
+    t = type(node)
+    if t is ast.Name:
+        return node.id  # type: ignore[attr-defined]
+    if t is not ast.Attribute:
+        return None
+    value = node.value  # type: ignore[attr-defined]
+    if type(value) is ast.Name:  # the common `obj.attr`, without building a list
+        return f"{value.id}.{node.attr}"  # type: ignore[attr-defined]
     parts = []
     while type(node) is ast.Attribute:
         parts.append(node.attr)  # type: ignore[attr-defined]
@@ -105,13 +115,14 @@ def dotted(node: ast.AST) -> str | None:
 
 class _Scope:
     __slots__ = ("name", "cls", "locals", "globals", "uses", "values")
+    # uses: (chain, line, ctx) of names the function does not bind; filtered on closing
 
     def __init__(self, name: str, cls: str) -> None:
         self.name = name
         self.cls = cls
         self.locals: set[str] = set()
         self.globals: set[str] = set()
-        self.uses: list[Use] = []
+        self.uses: list[tuple[str, int, str]] = []
         self.values: dict[str, list[Summary]] = {}  # what a local was assigned, for paths
 
 
@@ -132,6 +143,7 @@ class FactExtractor:
         self.import_time_calls: set[str] = set()
         self.runtime_refs: set[str] = set()
         self.scope: _Scope | None = None  # the innermost function, None at import time
+        self.module_names: set[str] = set()  # bound at module level, shadowing builtins
         self.class_stack: list[str] = []
 
     # ---- entry -------------------------------------------------------------
@@ -401,6 +413,8 @@ class FactExtractor:
             self.expr(node, "store")
 
     def define(self, name: str, value: ast.expr | None, line: int) -> None:
+        if not self.class_stack:
+            self.module_names.add(name)
         kind, ctor = self.value_kind(value)
         qual = f"{self.class_stack[-1]}.{name}" if self.class_stack else name
         scope = "class" if self.class_stack else "module"
@@ -492,15 +506,18 @@ class FactExtractor:
     def close(self, scope: _Scope) -> None:
         """Keep the uses of names that are not the function's own."""
         local = scope.locals - scope.globals
-        for use in scope.uses:
-            root = use.chain.partition(".")[0]
-            if root in ("self", "cls") and use.cls:
-                self.uses.append(use)
-            elif root not in local:
-                if self.scope is not None and root in self.scope.locals:
-                    continue  # a closure variable of the enclosing function
-                self.uses.append(use)
-                self.runtime_refs.add(use.chain)
+        enclosing = self.scope.locals if self.scope is not None else ()
+        name, cls = scope.name, scope.cls
+        for chain, line, ctx in scope.uses:
+            root = chain.partition(".")[0]
+            if root in ("self", "cls"):
+                if cls:
+                    self.uses.append(Use(chain, line, ctx, name, cls))
+            elif root not in local and root not in enclosing:  # nor a closure variable
+                if root in _BUILTINS and root not in self.module_names and root not in self.imports:
+                    continue
+                self.uses.append(Use(chain, line, ctx, name, cls))
+                self.runtime_refs.add(chain)
 
     def classdef(self, node: ast.ClassDef) -> None:
         for dec in node.decorator_list:
@@ -536,7 +553,7 @@ class FactExtractor:
             if ctx in ("call", "decorator"):
                 self.import_time_calls.add(self.resolve(chain))
             return
-        scope.uses.append(Use(chain, line, ctx, scope.name, scope.cls))
+        scope.uses.append((chain, line, ctx))  # a Use is made only for what `close` keeps
 
     def expr(self, node: ast.expr, ctx: str) -> None:
         t = type(node)
@@ -594,6 +611,28 @@ class FactExtractor:
                 self.scope.locals.add(node.target.id)  # type: ignore[attr-defined]
         elif t is ast.Starred:
             self.expr(node.value, ctx)  # type: ignore[attr-defined]
+        elif t is ast.BinOp:
+            self.expr(node.left, "load")  # type: ignore[attr-defined]
+            self.expr(node.right, "load")  # type: ignore[attr-defined]
+        elif t is ast.BoolOp or t is ast.JoinedStr:
+            for value in node.values:  # type: ignore[attr-defined]
+                self.expr(value, "load")
+        elif t is ast.Tuple or t is ast.List or t is ast.Set:
+            for elt in node.elts:  # type: ignore[attr-defined]
+                self.expr(elt, ctx if ctx in ("store", "del") else "load")
+        elif t is ast.UnaryOp or t is ast.Await or t is ast.FormattedValue:
+            child = node.operand if t is ast.UnaryOp else node.value  # type: ignore[attr-defined]
+            self.expr(child, "load")
+        elif t is ast.Dict:
+            for key in node.keys:  # type: ignore[attr-defined]
+                if key is not None:
+                    self.expr(key, "load")
+            for value in node.values:  # type: ignore[attr-defined]
+                self.expr(value, "load")
+        elif t is ast.IfExp:
+            self.expr(node.test, "load")  # type: ignore[attr-defined]
+            self.expr(node.body, "load")  # type: ignore[attr-defined]
+            self.expr(node.orelse, "load")  # type: ignore[attr-defined]
         else:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
