@@ -6,17 +6,21 @@ one-line reason on stderr and never a traceback.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
 from migrator import __version__
 from migrator.atomic import write_text_atomic
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer(
     name="migrator",
@@ -25,7 +29,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-stderr = Console(stderr=True)
+
+
+@functools.cache
+def err() -> Console:
+    """The console for stderr, made on first use: rich costs an import a JSON scan need not pay."""
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 class ScanFormat(str, Enum):
@@ -37,12 +48,14 @@ class ScanFormat(str, Enum):
 
 def out_console() -> Console:
     """The console for stdout: the terminal's width, or wide enough when piped to a file."""
+    from rich.console import Console
+
     return Console() if sys.stdout.isatty() else Console(width=160)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a one-line reason on stderr and give the exit to raise."""
-    stderr.print(f"migrator: {message}", markup=False, highlight=False, soft_wrap=True)
+    err().print(f"migrator: {message}", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -76,7 +89,7 @@ def run_scan(path: Path, jobs: int | None, use_cache: bool):  # type: ignore[no-
                 TextColumn("scanning"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                console=stderr,
+                console=err(),
                 transient=True,
             ) as bar:
                 task = bar.add_task("scan", total=None)
@@ -133,6 +146,8 @@ def scan(
         from migrator.report.table import render_table
 
         if output is not None:
+            from rich.console import Console
+
             console = Console(record=True, width=120, file=open(os.devnull, "w"))  # noqa: SIM115
             render_table(result, console)
             emit(console.export_text(), output)
@@ -212,7 +227,7 @@ def apply(
     if not path.is_dir():
         raise fail(f"no such folder: {path}")
     try:
-        with stderr.status("applying", spinner="dots") as status:
+        with err().status("applying", spinner="dots") as status:
             outcome = apply_phase(
                 path,
                 phase,
@@ -223,11 +238,11 @@ def apply(
     except (ApplyRefusal, GitRefusal, ValueError) as exc:
         raise fail(str(exc)) from None
     if outcome.already_applied:
-        stderr.print(f"Phase {phase} is already applied on {outcome.branch}: nothing to do.")
+        err().print(f"Phase {phase} is already applied on {outcome.branch}: nothing to do.")
         return
     if dry_run:
         sys.stdout.write(outcome.diff)
-        stderr.print(
+        err().print(
             f"Dry run: phase {phase} would change {len(outcome.files)} files on {outcome.branch}; "
             "nothing was written.",
             highlight=False,
@@ -289,7 +304,7 @@ def check(
             write_baseline(result, target)
         except OSError as exc:
             raise fail(f"cannot write {target}: {exc.strerror or exc}") from None
-        Console(stderr=True).print(f"Wrote {target} with {len(result.findings)} accepted findings.")
+        err().print(f"Wrote {target} with {len(result.findings)} accepted findings.")
         return
     chosen = baseline if baseline is not None else (default if default.is_file() else None)
     try:
@@ -340,6 +355,8 @@ def wizard(
     from migrator.wizard import run_wizard
 
     result = run_scan(path, None, True)
+    from rich.console import Console
+
     raise typer.Exit(run_wizard(path, result, Console(), yes))
 
 
@@ -363,7 +380,7 @@ def playbook(
     except KeyError as exc:
         raise fail(str(exc.args[0]) if exc.args else f"unknown category {category!r}") from None
     if sys.stdout.isatty():
-        Console().print(Markdown(book.to_markdown()))
+        out_console().print(Markdown(book.to_markdown()))
     else:
         sys.stdout.write(book.to_markdown())
 
@@ -373,12 +390,12 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        stderr.print("migrator: interrupted")
+        err().print("migrator: interrupted")
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence for a CLI
         if os.environ.get("MIGRATOR_DEBUG"):
             raise
-        stderr.print(
+        err().print(
             f"migrator: internal error: {exc.__class__.__name__}: {exc} "
             "(set MIGRATOR_DEBUG=1 for the traceback)",
             markup=False,
