@@ -15,7 +15,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from migrator.inventory.cache import load_facts, load_result, save_facts, save_result
+from migrator.inventory.cache import (
+    has_cache,
+    load_facts,
+    load_result,
+    save_facts,
+    save_result,
+)
 from migrator.inventory.deployment import is_deployment_file
 from migrator.inventory.files import list_project_files, module_name
 from migrator.inventory.parse import ParseJob, ParseOutcome, digest_of, parse_file
@@ -35,6 +41,23 @@ def _parse_chunk(root: str, jobs: list[ParseJob]) -> list[bytes]:
     # ASTs hold no reference cycles: the cyclic collector would only rescan them, often.
     gc.disable()
     return [pickle.dumps(parse_file(root, job), pickle.HIGHEST_PROTOCOL) for job in jobs]
+
+
+def _tree_key(root: Path, digests: dict[str, str], other: tuple[str, ...]) -> str:
+    """One digest of the whole tree: every source's content, and the size and time of the
+    files that are not parsed but change the result (deployment files, pyproject.toml)."""
+    tree = hashlib.blake2b(digest_size=16)
+    for path in sorted(digests):
+        tree.update(f"{path}\0{digests[path]}\n".encode())
+    for rel in other:
+        if rel != "pyproject.toml" and not is_deployment_file(rel):
+            continue
+        try:
+            st = (root / rel).stat()
+        except OSError:
+            continue
+        tree.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return tree.hexdigest()
 
 
 def _unpickled(blob: bytes | None) -> ParseOutcome | None:
@@ -127,34 +150,26 @@ def _scan(
     packages = frozenset(p.rpartition("/")[0] for p in files.python if p.endswith("__init__.py"))
     parse_jobs = [ParseJob(p, *module_name(p, packages)) for p in files.python]
 
-    # Hash every file: the digests pick cached facts and tell whether anything changed at all.
+    # With a cache to consult, hash every file first: the digests pick cached facts and tell
+    # whether anything changed at all. Without one (a first scan), the workers hash as they parse.
+    consult = use_cache and has_cache(root)
     digests: dict[str, str] = {}
     sizes: dict[str, int] = {}
     unreadable: dict[str, ParseOutcome] = {}
-    tree = hashlib.blake2b(digest_size=16)
     for job in parse_jobs:
         try:
-            data = (root / job.path).read_bytes()
+            if consult:
+                data = (root / job.path).read_bytes()
+                digests[job.path] = digest_of(data, job)
+                sizes[job.path] = len(data)
+            else:
+                sizes[job.path] = (root / job.path).stat().st_size
         except OSError as exc:
-            unreadable[job.path] = ParseOutcome(
-                job.path, "", None, f"unreadable: {exc.strerror or exc}"
-            )
-            continue
-        digests[job.path] = digest_of(data, job)
-        sizes[job.path] = len(data)
-        tree.update(f"{job.path}\0{digests[job.path]}\n".encode())
-    for rel in files.other:  # deployment files and settings: size and time are enough
-        if rel != "pyproject.toml" and not is_deployment_file(rel):
-            continue
-        try:
-            st = (root / rel).stat()
-        except OSError:
-            continue
-        tree.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    tree_key = tree.hexdigest()
+            reason = f"unreadable: {exc.strerror or exc}"
+            unreadable[job.path] = ParseOutcome(job.path, "", None, reason)
 
-    if use_cache:
-        cached_result = load_result(root, tree_key)
+    if consult:
+        cached_result = load_result(root, _tree_key(root, digests, files.other))
         if cached_result is not None:
             try:
                 result = ScanResult.from_json(cached_result)
@@ -170,7 +185,7 @@ def _scan(
     for job in parse_jobs:
         if job.path in unreadable:
             continue
-        digest = digests[job.path]
+        digest = digests.get(job.path, "")
         hit = _unpickled(cached.get(digest))
         if hit is None:
             todo.append(job)
@@ -190,6 +205,7 @@ def _scan(
         outcomes[outcome.path] = outcome
         if outcome.digest:
             blobs[outcome.digest] = blob
+            digests[outcome.path] = outcome.digest
     if use_cache and todo:
         save_facts(root, blobs)
 
@@ -221,5 +237,5 @@ def _scan(
         deployment=deployment,
     )
     if use_cache:
-        save_result(root, tree_key, result.to_json())
+        save_result(root, _tree_key(root, digests, files.other), result.to_json())
     return result

@@ -58,6 +58,14 @@ def _write_atomic(target: Path, data: bytes) -> None:
         return
 
 
+def has_cache(root: Path) -> bool:
+    """Whether an earlier scan of `root` by this code left anything to reuse."""
+    return (
+        _cache_file(root, "facts", "pickle").exists()
+        or _cache_file(root, "result", "json").exists()
+    )
+
+
 def load_facts(root: Path) -> dict[str, bytes]:
     """Pickled parse outcomes by content digest from earlier scans of `root`; empty when none.
 
