@@ -299,6 +299,17 @@ class ComponentCodemod(VisitorBasedCodemodCommand):
 
     # -- references ----------------------------------------------------------------------------
 
+    def visit_Name(self, node: cst.Name) -> None:
+        if self.refers_to_component(node):
+            self.classify(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self.refers_to_component(node):
+            self.classify(node)
+
+    def classify(self, ref: cst.Name | cst.Attribute) -> None:
+        """Record how `ref` (a reference to the component) is used; each codemod says."""
+
     def refers_to_component(self, node: cst.CSTNode) -> bool:
         """True when the Name or Attribute ``node`` names the component in this module."""
         if not isinstance(node, (cst.Name, cst.Attribute)):

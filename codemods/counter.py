@@ -329,14 +329,6 @@ class CounterCodemod(ComponentCodemod):
 
     # -- every other reference ---------------------------------------------------------------
 
-    def visit_Name(self, node: cst.Name) -> None:
-        if self.refers_to_component(node):
-            self.classify(node)
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if self.refers_to_component(node):
-            self.classify(node)
-
     def classify(self, ref: cst.Name | cst.Attribute) -> None:
         if id(ref) in self.consumed or id(ref) in self.local_reads:
             return

@@ -47,14 +47,6 @@ class DistributedLockCodemod(ComponentCodemod):
                 self.refuse(f"`{self.symbol}` is not assigned at the top level of this module")
             self.require_factory_name_free(tree)
 
-    def visit_Name(self, node: cst.Name) -> None:
-        if self.refers_to_component(node):
-            self.classify(node)
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if self.refers_to_component(node):
-            self.classify(node)
-
     def classify(self, ref: cst.Name | cst.Attribute) -> None:
         parent = self.parent(ref)
         where = f"`{self.describe_use(ref)}` (line {self.line_of(ref)})"

@@ -191,14 +191,6 @@ class KeyValueStoreCodemod(ComponentCodemod):
 
     # -- collecting: every reference is classified on the original tree ---------------------
 
-    def visit_Name(self, node: cst.Name) -> None:
-        if self.refers_to_component(node):
-            self.classify(node)
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if self.refers_to_component(node):
-            self.classify(node)
-
     def classify(self, ref: cst.Name | cst.Attribute) -> None:
         parent = self.parent(ref)
         where = f"`{self.describe_use(ref)}` (line {self.line_of(ref)})"
