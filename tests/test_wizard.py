@@ -24,6 +24,7 @@ def spawn_wizard(project: Any, *args: str) -> tuple[pexpect.spawn, io.StringIO]:
     child = pexpect.spawn(
         sys.executable,
         ["-m", "migrator", "wizard", str(project.root), *args],
+        cwd=str(project.root),  # not the repository: `-m` would import its uninstalled source
         env=project.env,
         encoding="utf-8",
         dimensions=(50, 160),
@@ -128,6 +129,7 @@ def test_a_project_without_state_ends_politely(tmp_path, isolated_env):
 
     done = subprocess.run(
         [sys.executable, "-m", "migrator", "wizard", str(project)],
+        cwd=project,
         env=isolated_env(tmp_path),
         stdin=subprocess.DEVNULL,
         capture_output=True,

@@ -50,6 +50,7 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def migrator_json(root: Path, cache: Path, *extra: str) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-m", "migrator", "scan", str(root), "--format", "json", *extra],
+        cwd=root,  # not the repository: `-m` would import its uninstalled source
         env={**os.environ, "MIGRATOR_CACHE_DIR": str(cache)},
         capture_output=True,
         text=True,
