@@ -42,8 +42,24 @@ class CodemodOutcome:
 
 # Builtins that read a mapping (or a lock, a number) without keeping or changing it.
 SAFE_READERS = frozenset(
-    {"len", "list", "sorted", "set", "frozenset", "tuple", "dict", "iter", "enumerate", "any",
-     "all", "bool", "sum", "min", "max", "next"}
+    {
+        "len",
+        "list",
+        "sorted",
+        "set",
+        "frozenset",
+        "tuple",
+        "dict",
+        "iter",
+        "enumerate",
+        "any",
+        "all",
+        "bool",
+        "sum",
+        "min",
+        "max",
+        "next",
+    }
 )
 
 
@@ -201,9 +217,7 @@ class ComponentCodemod(VisitorBasedCodemodCommand):
     def visit_Global(self, node: cst.Global) -> None:
         """Refuse ``global S`` in a function that assigns ``S``: the component is rebound."""
         names = {item.name.value for item in node.names} & self.aliases
-        function = next(
-            (a for a in self.ancestors(node) if isinstance(a, cst.FunctionDef)), None
-        )
+        function = next((a for a in self.ancestors(node) if isinstance(a, cst.FunctionDef)), None)
         if names and function is not None:
             self.check_global_assignments(function, names)
 
@@ -404,9 +418,14 @@ def build_call(
     """``func(arg, ..., key=value, ...)`` with the usual ``, `` spacing."""
     built = [cst.Arg(value) for value in args]
     built += [
-        cst.Arg(value, keyword=cst.Name(key), equal=cst.AssignEqual(
-            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
-        ))
+        cst.Arg(
+            value,
+            keyword=cst.Name(key),
+            equal=cst.AssignEqual(
+                whitespace_before=cst.SimpleWhitespace(""),
+                whitespace_after=cst.SimpleWhitespace(""),
+            ),
+        )
         for key, value in keywords.items()
     ]
     return cst.Call(func=func, args=built)

@@ -59,7 +59,8 @@ def apply_codemod_to_files(
         reason = "; ".join(f"{o.path}: {o.reason}" for o in outcomes if o.refused)
         withheld = [
             replace(o, status="withheld", reason=f"another module was refused ({reason})")
-            if o.status == "changed" else o
+            if o.status == "changed"
+            else o
             for o in outcomes
         ]
         return FilesResult({}, tuple(withheld))
@@ -82,8 +83,9 @@ def _run_one(
     try:
         new_text = codemod.transform_module(tree).code
     except SkipFile as skipped:
-        return None, CodemodOutcome(relative, "refused", str(skipped),
-                                    tuple(codemod.context.warnings))
+        return None, CodemodOutcome(
+            relative, "refused", str(skipped), tuple(codemod.context.warnings)
+        )
     except Exception as error:  # a codemod bug must refuse one module, not abort the phase
         reason = f"the codemod failed ({type(error).__name__}: {error})"
         return None, CodemodOutcome(relative, "refused", reason)

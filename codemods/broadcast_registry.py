@@ -194,9 +194,14 @@ class BroadcastRegistryCodemod(CheckedCodemod):
         names = m.Name() | m.Tuple([m.ZeroOrMore(m.Element(m.Name()))])
         for loop in m.findall(method, m.For(target=names, iter=loop_over)):
             assert isinstance(loop, cst.For)
-            targets = [loop.target] if isinstance(loop.target, cst.Name) else [
-                element.value for element in loop.target.elements  # type: ignore[attr-defined]
-            ]
+            targets = (
+                [loop.target]
+                if isinstance(loop.target, cst.Name)
+                else [
+                    element.value
+                    for element in loop.target.elements  # type: ignore[attr-defined]
+                ]
+            )
             for target in targets:
                 send = m.Await(m.Call(m.Attribute(m.Name(target.value), SENDS)))
                 if target.value != "_" and m.findall(loop.body, send):

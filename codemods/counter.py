@@ -197,8 +197,9 @@ class CounterCodemod(ComponentCodemod):
         if target is not None and any(target in assigned_names(line) for line in rest):
             reads = []  # the local changes later: later reads ask the store instead
         if reads and target is None:
-            target = fresh_name([self.symbol.lower(), f"{self.symbol.lower()}_value"],
-                                self.module_names)
+            target = fresh_name(
+                [self.symbol.lower(), f"{self.symbol.lower()}_value"], self.module_names
+            )
         self.local_reads.update({id(ref): target for ref in reads if target is not None})
         self.consumed.add(id(counted))
         self.increments[id(body[index])] = Increment(
@@ -217,7 +218,8 @@ class CounterCodemod(ComponentCodemod):
             return None
         counted, value = small.targets[0].target, small.value
         if not (
-            self.refers_to_component(counted) and isinstance(value, cst.BinaryOperation)
+            self.refers_to_component(counted)
+            and isinstance(value, cst.BinaryOperation)
             and isinstance(value.operator, (cst.Add, cst.Subtract))
             and self.refers_to_component(value.left)
         ):
@@ -238,8 +240,10 @@ class CounterCodemod(ComponentCodemod):
             return "incr"
         if isinstance(operator, cst.SubtractAssign):
             return "decr"
-        self.refuse(f"`{self.symbol}` is changed with `{code_of(operator).strip()}`; a counter "
-                    f"only counts up and down")
+        self.refuse(
+            f"`{self.symbol}` is changed with `{code_of(operator).strip()}`; a counter "
+            f"only counts up and down"
+        )
 
     def reads_in(self, line: cst.BaseStatement) -> list[cst.BaseExpression]:
         found = [n for n in _all(line, cst.Name, cst.Attribute) if self.refers_to_component(n)]
@@ -255,8 +259,10 @@ class CounterCodemod(ComponentCodemod):
         key = single_key(target)
         following = _only(body[index + 1]) if index + 1 < len(body) else None
         if not (
-            isinstance(key, cst.Tuple) and len(key.elements) == 2
-            and isinstance(small.operator, cst.AddAssign) and _is_one(small.value)
+            isinstance(key, cst.Tuple)
+            and len(key.elements) == 2
+            and isinstance(small.operator, cst.AddAssign)
+            and _is_one(small.value)
             and isinstance(following, cst.Return)
             and isinstance(following.value, cst.Comparison)
             and len(following.value.comparisons) == 1
@@ -273,10 +279,15 @@ class CounterCodemod(ComponentCodemod):
         limit, negate = _limit(comparison.operator, comparison.comparator)
         if limit is None:
             return
-        dropped = {id(body[index + 1])} | self.unused_after(body[:index], locals_used,
-                                                           body[index : index + 2])
+        dropped = {id(body[index + 1])} | self.unused_after(
+            body[:index], locals_used, body[index : index + 2]
+        )
         self.rate_limits[id(body[index])] = RateLimit(
-            code_of(target.value), key.elements[1 - position].value, limit, window, negate,
+            code_of(target.value),
+            key.elements[1 - position].value,
+            limit,
+            window,
+            negate,
             frozenset(dropped),
         )
         self.dropped.update(dropped)
@@ -308,14 +319,21 @@ class CounterCodemod(ComponentCodemod):
     ) -> set[int]:
         """Lines ``name = ...`` among ``before`` that nothing reads once ``replaced`` goes."""
         dropped: set[int] = set()
-        function = next((a for a in self.ancestors(before[0]) if isinstance(a, cst.FunctionDef)),
-                        None) if before else None
+        function = (
+            next((a for a in self.ancestors(before[0]) if isinstance(a, cst.FunctionDef)), None)
+            if before
+            else None
+        )
         if function is None:
             return dropped
         for name in names:
             line = next(
-                (b for b in before if isinstance(_only(b), cst.Assign)
-                 and code_of(_only(b).targets[0].target) == name),  # type: ignore[union-attr]
+                (
+                    b
+                    for b in before
+                    if isinstance(_only(b), cst.Assign)
+                    and code_of(_only(b).targets[0].target) == name
+                ),  # type: ignore[union-attr]
                 None,
             )
             if line is None:
@@ -341,22 +359,29 @@ class CounterCodemod(ComponentCodemod):
             return
         if isinstance(parent, cst.Attribute) and parent.value is ref:
             if parent.attr.value not in COUNTER_METHODS:
-                self.refuse(f"`{self.symbol}.{parent.attr.value}` in {where} is not part of the "
-                            f"counter API (incr, decr, get, hit)")
+                self.refuse(
+                    f"`{self.symbol}.{parent.attr.value}` in {where} is not part of the "
+                    f"counter API (incr, decr, get, hit)"
+                )
             if parent.attr.value == "get":
                 self.check_get(ref, parent, where)
             return
         if self.module_shape == "mapping":
             self.classify_item(ref, parent, where)
         elif isinstance(parent, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del)):
-            self.refuse(f"{where} sets `{self.symbol}` to a value; a counter only counts up and "
-                        f"down (there is no reset)")
+            self.refuse(
+                f"{where} sets `{self.symbol}` to a value; a counter only counts up and "
+                f"down (there is no reset)"
+            )
 
     def is_next_call(self, call: cst.Call) -> bool:
         """True for the builtin ``next(X)`` on the component, without a default."""
         return (
-            isinstance(call.func, cst.Name) and call.func.value == "next"
-            and len(call.args) == 1 and not call.args[0].keyword and not call.args[0].star
+            isinstance(call.func, cst.Name)
+            and call.func.value == "next"
+            and len(call.args) == 1
+            and not call.args[0].keyword
+            and not call.args[0].star
             and isinstance(call.args[0].value, (cst.Name, cst.Attribute))
             and code_of(call.args[0].value).split(".")[-1] in self.aliases | {self.symbol}
         )
@@ -372,11 +397,15 @@ class CounterCodemod(ComponentCodemod):
             for name in self.get_metadata(QualifiedNameProvider, call.func, set())
         )
         if not (isinstance(call, cst.Call) and builtin and self.is_next_call(call)):
-            self.refuse(f"`{self.symbol}` (an `itertools.count`) is used other than as "
-                        f"`next({self.symbol})` in {where}; only `next` becomes `incr()`")
+            self.refuse(
+                f"`{self.symbol}` (an `itertools.count`) is used other than as "
+                f"`next({self.symbol})` in {where}; only `next` becomes `incr()`"
+            )
         if self.count is None:
-            self.refuse(f"the definition of `{self.symbol}` cannot be read from here, so the step "
-                        f"of `next({self.symbol})` in {where} is unknown")
+            self.refuse(
+                f"the definition of `{self.symbol}` cannot be read from here, so the step "
+                f"of `next({self.symbol})` in {where} is unknown"
+            )
         assert isinstance(call, cst.Call)
         self.next_calls.add(id(call))
 
@@ -385,23 +414,37 @@ class CounterCodemod(ComponentCodemod):
         small = self.parent(target)
         line = self.parent(small) if small is not None else None
         if not (
-            self.defines_here and isinstance(target, cst.AssignTarget)
-            and isinstance(small, cst.Assign) and isinstance(line, cst.SimpleStatementLine)
-            and isinstance(self.parent(line), cst.Module) and self.definition is None
+            self.defines_here
+            and isinstance(target, cst.AssignTarget)
+            and isinstance(small, cst.Assign)
+            and isinstance(line, cst.SimpleStatementLine)
+            and isinstance(self.parent(line), cst.Module)
+            and self.definition is None
         ):
             return False
         value = small.value
         func = code_of(value.func) if isinstance(value, cst.Call) else ""
         scalar = isinstance(value, (cst.Integer, cst.UnaryOperation))
-        if isinstance(value, cst.Call) and func == "count" and not any(
-            name.name == "itertools.count"
-            for name in self.get_metadata(QualifiedNameProvider, value.func, set())
+        if (
+            isinstance(value, cst.Call)
+            and func == "count"
+            and not any(
+                name.name == "itertools.count"
+                for name in self.get_metadata(QualifiedNameProvider, value.func, set())
+            )
         ):
             self.refuse(f"`{self.symbol}` is defined with a `count` that is not `itertools.count`")
-        if not (self.already_bound(value) or scalar or func in MAPPING_DEFINITIONS
-                or func in COUNT_CALLS or isinstance(value, cst.Dict)):
-            self.refuse(f"`{self.symbol}` is defined as `{code_of(value)}`; only an int, a "
-                        f"`defaultdict(int)`, a `Counter()` or a dict becomes a store counter")
+        if not (
+            self.already_bound(value)
+            or scalar
+            or func in MAPPING_DEFINITIONS
+            or func in COUNT_CALLS
+            or isinstance(value, cst.Dict)
+        ):
+            self.refuse(
+                f"`{self.symbol}` is defined as `{code_of(value)}`; only an int, a "
+                f"`defaultdict(int)`, a `Counter()` or a dict becomes a store counter"
+            )
         self.definition = small
         return True
 
@@ -414,8 +457,10 @@ class CounterCodemod(ComponentCodemod):
 
     def classify_item(self, ref: cst.CSTNode, parent: cst.CSTNode | None, where: str) -> None:
         if not (isinstance(parent, cst.Subscript) and parent.value is ref):
-            self.refuse(f"{where} reads `{self.symbol}` as a whole; the store counter only "
-                        f"counts single keys (no iteration, `len`, `in` or `items()`)")
+            self.refuse(
+                f"{where} reads `{self.symbol}` as a whole; the store counter only "
+                f"counts single keys (no iteration, `len`, `in` or `items()`)"
+            )
         key = single_key(parent)
         if key is None:
             self.refuse(f"`{self.symbol}` is sliced in {where}")
@@ -428,8 +473,10 @@ class CounterCodemod(ComponentCodemod):
         elif isinstance(holder, cst.AssignTarget):
             assign = self.parent(holder)
             if not (isinstance(assign, cst.Assign) and self.addition_of(parent, assign.value)):
-                self.refuse(f"{where} sets a count to a value; a counter only counts up and down "
-                            f"(a hand-made window? use `{self.symbol}.hit(key, limit, window)`)")
+                self.refuse(
+                    f"{where} sets a count to a value; a counter only counts up and down "
+                    f"(a hand-made window? use `{self.symbol}.hit(key, limit, window)`)"
+                )
         elif isinstance(holder, (cst.Del, cst.AnnAssign)) or isinstance(holder, cst.Subscript):
             self.refuse(f"{where} deletes or nests a count; the store counter holds one int a key")
 
@@ -440,9 +487,12 @@ class CounterCodemod(ComponentCodemod):
         left = value.left
         same_item = isinstance(left, cst.Subscript) and code_of(left) == code_of(target)
         same_get = (
-            isinstance(left, cst.Call) and isinstance(left.func, cst.Attribute)
-            and code_of(left.func.value) == code_of(target.value) and left.func.attr.value == "get"
-            and len(left.args) == 2 and _is_zero(left.args[1].value)
+            isinstance(left, cst.Call)
+            and isinstance(left.func, cst.Attribute)
+            and code_of(left.func.value) == code_of(target.value)
+            and left.func.attr.value == "get"
+            and len(left.args) == 2
+            and _is_zero(left.args[1].value)
             and code_of(left.args[0].value) == code_of(single_key(target) or target)
         )
         if same_item:
@@ -457,9 +507,11 @@ class CounterCodemod(ComponentCodemod):
         function = next((a for a in self.ancestors(ref) if isinstance(a, cst.FunctionDef)), None)
         clocked = _clock_names(function) if function is not None else set()
         if names_in(key) & clocked or _reads_clock(key):
-            self.refuse(f"{where} keys `{self.symbol}` by the clock: a hand-made rate limit this "
-                        f"codemod does not recognise; rewrite it with "
-                        f"`{self.symbol}.hit(key, limit, window)` by hand")
+            self.refuse(
+                f"{where} keys `{self.symbol}` by the clock: a hand-made rate limit this "
+                f"codemod does not recognise; rewrite it with "
+                f"`{self.symbol}.hit(key, limit, window)` by hand"
+            )
 
     # -- rewriting ---------------------------------------------------------------------------
 
@@ -475,16 +527,18 @@ class CounterCodemod(ComponentCodemod):
                     self.remove_unused_import("itertools", "count")
                 else:
                     self.remove_unused_import("itertools")
-                return updated_node.with_changes(value=factory_call(
-                    self.FACTORY, self.symbol, None, start=self.count.start
-                ))
+                return updated_node.with_changes(
+                    value=factory_call(self.FACTORY, self.symbol, None, start=self.count.start)
+                )
             if self.module_shape == "scalar":
-                return updated_node.with_changes(value=factory_call(self.FACTORY, self.symbol,
-                                                                    None, start=old))
+                return updated_node.with_changes(
+                    value=factory_call(self.FACTORY, self.symbol, None, start=old)
+                )
             return updated_node.with_changes(value=factory_call(self.FACTORY, self.symbol, old))
         target = original_node.targets[0].target if len(original_node.targets) == 1 else None
         if (
-            self.module_shape == "mapping" and isinstance(target, cst.Subscript)
+            self.module_shape == "mapping"
+            and isinstance(target, cst.Subscript)
             and self.refers_to_component(target.value)
             and isinstance(original_node.value, cst.BinaryOperation)
         ):
@@ -496,7 +550,8 @@ class CounterCodemod(ComponentCodemod):
     ) -> cst.BaseSmallStatement:
         target = original_node.target
         if (
-            self.module_shape == "mapping" and isinstance(target, cst.Subscript)
+            self.module_shape == "mapping"
+            and isinstance(target, cst.Subscript)
             and self.refers_to_component(target.value)
         ):
             method = self.method_for(original_node.operator)
@@ -516,7 +571,8 @@ class CounterCodemod(ComponentCodemod):
     ) -> cst.BaseExpression:
         value = original_node.value
         if (
-            self.module_shape == "mapping" and self.refers_to_component(value)
+            self.module_shape == "mapping"
+            and self.refers_to_component(value)
             and id(value) not in self.consumed
         ):
             key = single_key(original_node)
@@ -532,8 +588,10 @@ class CounterCodemod(ComponentCodemod):
             return build_call(cst.Attribute(receiver, cst.Name("incr")), [], **keywords)
         func = original_node.func
         if (
-            isinstance(func, cst.Attribute) and func.attr.value == "get"
-            and self.refers_to_component(func.value) and len(original_node.args) == 2
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "get"
+            and self.refers_to_component(func.value)
+            and len(original_node.args) == 2
         ):
             first = updated_node.args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)
             return updated_node.with_changes(args=[first])
@@ -553,16 +611,15 @@ class CounterCodemod(ComponentCodemod):
         if id(original) in self.local_reads:
             return cst.Name(self.local_reads[id(original)])
         if (
-            self.module_shape != "scalar" or id(original) in self.consumed
+            self.module_shape != "scalar"
+            or id(original) in self.consumed
             or not self.refers_to_component(original)
             or isinstance(self.parent(original), (cst.Attribute, cst.AssignTarget))
         ):
             return updated
         return build_call(cst.Attribute(updated, cst.Name("get")), [])
 
-    def leave_Global(
-        self, original_node: cst.Global, updated_node: cst.Global
-    ) -> cst.Global:
+    def leave_Global(self, original_node: cst.Global, updated_node: cst.Global) -> cst.Global:
         kept = [item for item in updated_node.names if item.name.value not in self.aliases]
         if not kept or len(kept) == len(updated_node.names):
             return updated_node  # a line of only ``global COUNTER`` goes in ``rewrite_block``
@@ -587,7 +644,8 @@ class CounterCodemod(ComponentCodemod):
         if isinstance(definition, cst.Call):
             skipped.add(id(definition.func))
         outside = [
-            n for n in _all(module, cst.Name)
+            n
+            for n in _all(module, cst.Name)
             if id(n) not in skipped and not any(id(a) in skipped for a in self.ancestors(n))
         ]
         spelling = _count_spelling(definition)
@@ -606,8 +664,9 @@ class CounterCodemod(ComponentCodemod):
     def leave_IndentedBlock(
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
     ) -> cst.IndentedBlock:
-        return updated_node.with_changes(body=self.rewrite_block(original_node.body,
-                                                                 updated_node.body))
+        return updated_node.with_changes(
+            body=self.rewrite_block(original_node.body, updated_node.body)
+        )
 
     def rewrite_block(
         self, original: Sequence[cst.BaseStatement], updated: Sequence[cst.BaseStatement]
@@ -646,8 +705,10 @@ class CounterCodemod(ComponentCodemod):
         assert isinstance(line, cst.SimpleStatementLine)
         receiver = cst.parse_expression(limit.receiver)
         call: cst.BaseExpression = build_call(
-            cst.Attribute(receiver, cst.Name("hit")), [limit.key],
-            limit=limit.limit, window=limit.window,
+            cst.Attribute(receiver, cst.Name("hit")),
+            [limit.key],
+            limit=limit.limit,
+            window=limit.window,
         )
         if limit.negate:
             call = cst.UnaryOperation(cst.Not(), call)
@@ -673,11 +734,15 @@ def count_arguments(
         given[name] = arg.value
     start = given.get("start", cst.Integer("0"))
     step = _int_literal(given.get("step", cst.Integer("1")))
-    if step is None or isinstance(start, cst.Float) or (
-        isinstance(start, cst.UnaryOperation) and isinstance(start.expression, cst.Float)
+    if (
+        step is None
+        or isinstance(start, cst.Float)
+        or (isinstance(start, cst.UnaryOperation) and isinstance(start.expression, cst.Float))
     ):
-        refuse(f"`{code_of(value)}` does not count in whole steps written as a number; a store "
-               f"counter needs an int start and a literal int step")
+        refuse(
+            f"`{code_of(value)}` does not count in whole steps written as a number; a store "
+            f"counter needs an int start and a literal int step"
+        )
     first = _int_literal(start)
     if first is not None:
         return CountArguments(cst.parse_expression(str(first - step)), step)
@@ -689,7 +754,8 @@ def _int_literal(node: cst.BaseExpression) -> int | None:
     if isinstance(node, cst.Integer):
         return int(node.evaluated_value)
     if (
-        isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus)
+        isinstance(node, cst.UnaryOperation)
+        and isinstance(node.operator, cst.Minus)
         and isinstance(node.expression, cst.Integer)
     ):
         return -int(node.expression.evaluated_value)
@@ -724,10 +790,14 @@ def _lone_import(small: cst.BaseSmallStatement) -> str | None:
         if alias.asname is None and code_of(alias.name) == "itertools":
             return "itertools"
     if (
-        isinstance(small, cst.ImportFrom) and small.module is not None
-        and code_of(small.module) == "itertools" and not small.relative
-        and not isinstance(small.names, cst.ImportStar) and len(small.names) == 1
-        and small.names[0].asname is None and code_of(small.names[0].name) == "count"
+        isinstance(small, cst.ImportFrom)
+        and small.module is not None
+        and code_of(small.module) == "itertools"
+        and not small.relative
+        and not isinstance(small.names, cst.ImportStar)
+        and len(small.names) == 1
+        and small.names[0].asname is None
+        and code_of(small.names[0].name) == "count"
     ):
         return "count"
     return None
@@ -816,12 +886,15 @@ def _window_of(
 ) -> cst.BaseExpression | None:
     """W for ``int(T // W)``, ``int(T) // W`` or ``T // W``; T is the clock or a clock local."""
     if (
-        isinstance(expression, cst.Call) and code_of(expression.func) == "int"
+        isinstance(expression, cst.Call)
+        and code_of(expression.func) == "int"
         and len(expression.args) == 1
     ):
         expression = expression.args[0].value
-    if not (isinstance(expression, cst.BinaryOperation)
-            and isinstance(expression.operator, cst.FloorDivide)):
+    if not (
+        isinstance(expression, cst.BinaryOperation)
+        and isinstance(expression.operator, cst.FloorDivide)
+    ):
         return None
     clock = expression.left
     if isinstance(clock, cst.Call) and code_of(clock.func) == "int" and len(clock.args) == 1:

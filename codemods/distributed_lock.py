@@ -53,8 +53,9 @@ class DistributedLockCodemod(ComponentCodemod):
         if isinstance(parent, cst.WithItem) and parent.item is ref:
             statement = self.parent(parent)
             if isinstance(statement, cst.With) and statement.asynchronous is not None:
-                self.refuse(f"{where} uses `{self.symbol}` with `async with`; the store lock "
-                            f"is synchronous")
+                self.refuse(
+                    f"{where} uses `{self.symbol}` with `async with`; the store lock is synchronous"
+                )
             return
         if isinstance(parent, cst.Attribute) and parent.value is ref:
             method = parent.attr.value
@@ -62,49 +63,65 @@ class DistributedLockCodemod(ComponentCodemod):
                 statement = self.enclosing_statement(ref)
                 if statement is not None and id(statement) not in self.noted:
                     self.noted.add(id(statement))
-                    self.warn(f"line {self.line_of(ref)}: `{self.symbol}.acquire()` is left as it "
-                              f"is; an exception before `release()` holds the store lock until "
-                              f"its timeout")
+                    self.warn(
+                        f"line {self.line_of(ref)}: `{self.symbol}.acquire()` is left as it "
+                        f"is; an exception before `release()` holds the store lock until "
+                        f"its timeout"
+                    )
                 return
             if method == "release":
                 return
-            self.refuse(f"{where} uses `{self.symbol}.{method}`, which a store lock does not "
-                        f"offer; only `with`, `acquire()` and `release()` move")
+            self.refuse(
+                f"{where} uses `{self.symbol}.{method}`, which a store lock does not "
+                f"offer; only `with`, `acquire()` and `release()` move"
+            )
         if self.is_definition(ref):
             return
         if isinstance(parent, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del)):
             self.refuse(f"`{self.symbol}` is rebound in {where}; the lock must stay one object")
-        self.refuse(f"`{self.symbol}` is passed around in {where} (an argument, a stored or "
-                    f"returned value, an alias), so the codemod cannot follow it")
+        self.refuse(
+            f"`{self.symbol}` is passed around in {where} (an argument, a stored or "
+            f"returned value, an alias), so the codemod cannot follow it"
+        )
 
     def is_definition(self, ref: cst.CSTNode) -> bool:
         target = self.parent(ref)
         small = self.parent(target)
         line = self.parent(small) if small is not None else None
         if not (
-            self.defines_here and self.definition is None
-            and isinstance(target, cst.AssignTarget) and isinstance(small, cst.Assign)
-            and isinstance(line, cst.SimpleStatementLine) and isinstance(self.parent(line),
-                                                                         cst.Module)
+            self.defines_here
+            and self.definition is None
+            and isinstance(target, cst.AssignTarget)
+            and isinstance(small, cst.Assign)
+            and isinstance(line, cst.SimpleStatementLine)
+            and isinstance(self.parent(line), cst.Module)
         ):
             return False
         value = small.value
         if not self.already_bound(value):
             made = code_of(value.func) if isinstance(value, cst.Call) else code_of(value)
             if made.endswith("RLock"):
-                self.refuse(f"`{self.symbol}` is an `RLock`; the store lock is not re-entrant, so "
-                            f"code that takes it twice would wait for itself")
+                self.refuse(
+                    f"`{self.symbol}` is an `RLock`; the store lock is not re-entrant, so "
+                    f"code that takes it twice would wait for itself"
+                )
             if not (isinstance(value, cst.Call) and made in LOCK_CONSTRUCTORS and not value.args):
-                self.refuse(f"`{self.symbol}` is made by `{code_of(value)}`; only a "
-                            f"`threading.Lock()` becomes a store lock")
+                self.refuse(
+                    f"`{self.symbol}` is made by `{code_of(value)}`; only a "
+                    f"`threading.Lock()` becomes a store lock"
+                )
         self.definition = small
         return True
 
     def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
         if original_node is self.definition and not self.already_bound(original_node.value):
             self.add_needed_import(self.runtime, self.FACTORY)
-            call = factory_call(self.FACTORY, self.symbol, original_node.value,
-                                timeout=cst.Integer(str(self.timeout)))
+            call = factory_call(
+                self.FACTORY,
+                self.symbol,
+                original_node.value,
+                timeout=cst.Integer(str(self.timeout)),
+            )
             return updated_node.with_changes(value=call)
         return updated_node
 

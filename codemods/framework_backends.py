@@ -47,9 +47,14 @@ class ConfigSwitchCodemod(CheckedCodemod):
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
     FLAG: ClassVar[str] = ""
 
-    def __init__(self, context: CodemodContext, flag: str | None = None) -> None:
-        """`flag` names the migration flag (env `STATELESS_<FLAG>`); the class picks one."""
+    def __init__(
+        self, context: CodemodContext, flag: str | None = None, key_prefix: str = ""
+    ) -> None:
+        """`flag` names the migration flag (env `STATELESS_<FLAG>`); the class picks one.
+        `key_prefix` is the default of `STATELESS_KEY_PREFIX` (the module's top package when
+        empty), as in the generated runtime."""
         super().__init__(context)
+        self.key_prefix = key_prefix
         self.flag = (flag or self.FLAG).upper()
         self.switch_name = f"_{self.flag.lower()}_on_redis"
         self.switch_used = False
@@ -91,8 +96,9 @@ class ConfigSwitchCodemod(CheckedCodemod):
         return cst.parse_expression(self.with_package(source))
 
     def with_package(self, source: str) -> str:
-        """`source` with `{package}` replaced by the module's top package."""
-        package = (self.context.full_module_name or "service").split(".")[0]
+        """`source` with `{package}` replaced by the key prefix: the one configured, else the
+        module's top package."""
+        package = self.key_prefix or (self.context.full_module_name or "service").split(".")[0]
         return source.replace("{package}", package)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:

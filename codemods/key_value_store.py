@@ -72,21 +72,66 @@ from ._support import (
 )
 
 MUTATING_METHODS = frozenset(
-    {"append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "add",
-     "discard", "sort", "reverse", "popitem", "difference_update", "intersection_update",
-     "symmetric_difference_update", "__setitem__", "__delitem__"}
+    {
+        "append",
+        "extend",
+        "insert",
+        "pop",
+        "remove",
+        "clear",
+        "update",
+        "setdefault",
+        "add",
+        "discard",
+        "sort",
+        "reverse",
+        "popitem",
+        "difference_update",
+        "intersection_update",
+        "symmetric_difference_update",
+        "__setitem__",
+        "__delitem__",
+    }
 )
 # Methods that return a part of the value itself, so a mutation further along still lands in it.
 PASS_THROUGH_METHODS = frozenset({"get"})
 LIVE_OBJECT_METHODS = frozenset(
-    {"send", "sendall", "send_json", "send_text", "send_bytes", "recv", "receive",
-     "receive_json", "receive_text", "close", "write", "flush", "acquire", "release", "emit",
-     "put_nowait"}
+    {
+        "send",
+        "sendall",
+        "send_json",
+        "send_text",
+        "send_bytes",
+        "recv",
+        "receive",
+        "receive_json",
+        "receive_text",
+        "close",
+        "write",
+        "flush",
+        "acquire",
+        "release",
+        "emit",
+        "put_nowait",
+    }
 )
 LIVE_OBJECT_CONSTRUCTORS = frozenset(
-    {"open", "socket.socket", "threading.Lock", "threading.RLock", "threading.Event",
-     "threading.Thread", "asyncio.Lock", "asyncio.Queue", "queue.Queue", "Lock", "RLock",
-     "Event", "Thread", "Queue"}
+    {
+        "open",
+        "socket.socket",
+        "threading.Lock",
+        "threading.RLock",
+        "threading.Event",
+        "threading.Thread",
+        "asyncio.Lock",
+        "asyncio.Queue",
+        "queue.Queue",
+        "Lock",
+        "RLock",
+        "Event",
+        "Thread",
+        "Queue",
+    }
 )
 STORE_METHODS = frozenset(
     {"get", "setdefault", "pop", "popitem", "update", "keys", "values", "items", "clear", "edit"}
@@ -98,8 +143,21 @@ EMPTY_VALUES = {"list": "[]", "dict": "{}", "set": "set()", "int": "0"}
 # Builtins whose answer for a missing key equals their answer for the factory's empty value.
 EMPTY_READERS = SAFE_READERS - {"next"}
 SCANNING_READERS = frozenset(
-    {"list", "sorted", "set", "frozenset", "tuple", "dict", "iter", "enumerate", "any", "all",
-     "sum", "min", "max"}
+    {
+        "list",
+        "sorted",
+        "set",
+        "frozenset",
+        "tuple",
+        "dict",
+        "iter",
+        "enumerate",
+        "any",
+        "all",
+        "sum",
+        "min",
+        "max",
+    }
 )
 
 
@@ -250,7 +308,8 @@ class KeyValueStoreCodemod(ComponentCodemod):
             return
         func = code_of(value.func) if isinstance(value, cst.Call) else ""
         if not (
-            isinstance(value, (cst.Dict, cst.DictComp)) or func == "dict"
+            isinstance(value, (cst.Dict, cst.DictComp))
+            or func == "dict"
             or func in DEFAULTDICT_CALLS
         ):
             self.refuse(
@@ -320,12 +379,16 @@ class KeyValueStoreCodemod(ComponentCodemod):
         line = self.enclosing_statement(root)
         if not isinstance(line, cst.SimpleStatementLine):
             if mutated:
-                self.refuse(f"{where} mutates a value of `{self.symbol}` inside a statement "
-                            f"header or a one-line block; a `with` cannot wrap it alone")
+                self.refuse(
+                    f"{where} mutates a value of `{self.symbol}` inside a statement "
+                    f"header or a one-line block; a `with` cannot wrap it alone"
+                )
             return
         if mutated and len(line.body) != 1:
-            self.refuse(f"{where} mutates a value of `{self.symbol}` on a line with several "
-                        f"statements; split the line first")
+            self.refuse(
+                f"{where} mutates a value of `{self.symbol}` on a line with several "
+                f"statements; split the line first"
+            )
         self.roots.setdefault(id(line), []).append(
             ItemRoot(root, code_of(ref), key, via, default, mutated)
         )
@@ -337,8 +400,11 @@ class KeyValueStoreCodemod(ComponentCodemod):
         if isinstance(parent, cst.Arg):
             call = self.parent(parent)
             return (
-                parent.keyword is None and not parent.star and isinstance(call, cst.Call)
-                and isinstance(call.func, cst.Name) and call.func.value in EMPTY_READERS
+                parent.keyword is None
+                and not parent.star
+                and isinstance(call, cst.Call)
+                and isinstance(call.func, cst.Name)
+                and call.func.value in EMPTY_READERS
             )
         if isinstance(parent, (cst.For, cst.CompFor)):
             return parent.iter is root
@@ -352,8 +418,10 @@ class KeyValueStoreCodemod(ComponentCodemod):
         assign = self.parent(self.parent(target))
         value = assign.value if isinstance(assign, cst.Assign) else None
         if isinstance(value, cst.Call) and code_of(value.func) in LIVE_OBJECT_CONSTRUCTORS:
-            self.refuse(f"{where} stores a live object (`{code_of(value.func)}(...)`) in "
-                        f"`{self.symbol}`; live objects cannot move to a store")
+            self.refuse(
+                f"{where} stores a live object (`{code_of(value.func)}(...)`) in "
+                f"`{self.symbol}`; live objects cannot move to a store"
+            )
 
     def note_binding(
         self,
@@ -408,8 +476,7 @@ class KeyValueStoreCodemod(ComponentCodemod):
         up = self.parent(node)
         while isinstance(up, (cst.Element, cst.Tuple, cst.List, cst.StarredElement)):
             node, up = up, self.parent(up)
-        if isinstance(up, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For,
-                           cst.CompFor)):
+        if isinstance(up, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor)):
             return getattr(up, "target", None) is node
         if isinstance(up, cst.AsName):
             return True
@@ -507,17 +574,25 @@ class KeyValueStoreCodemod(ComponentCodemod):
         return updated
 
     def edit_header(
-        self, receiver: cst.BaseExpression, key: cst.BaseExpression,
-        default: cst.BaseExpression | None, via: str, name: str,
+        self,
+        receiver: cst.BaseExpression,
+        key: cst.BaseExpression,
+        default: cst.BaseExpression | None,
+        via: str,
+        name: str,
     ) -> cst.WithItem:
         args = [cst.Arg(key)]
         if via != "item" or default is not None:
-            args.append(cst.Arg(
-                default if default is not None else cst.Name("None"),
-                keyword=cst.Name("default"),
-                equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                      whitespace_after=cst.SimpleWhitespace("")),
-            ))
+            args.append(
+                cst.Arg(
+                    default if default is not None else cst.Name("None"),
+                    keyword=cst.Name("default"),
+                    equal=cst.AssignEqual(
+                        whitespace_before=cst.SimpleWhitespace(""),
+                        whitespace_after=cst.SimpleWhitespace(""),
+                    ),
+                )
+            )
         call = cst.Call(func=cst.Attribute(receiver, cst.Name("edit")), args=args)
         return cst.WithItem(call, asname=cst.AsName(cst.Name(name)))
 
@@ -590,18 +665,24 @@ class KeyValueStoreCodemod(ComponentCodemod):
             kinds = {self.chain_use(name).kind for name in uses.names if not self.rebinds(name)}
             if kinds & {"mutate", "store"}:
                 if rebound:
-                    self.refuse(f"`{binding.name}` (a value of `{self.symbol}`) is rebound "
-                                f"while it is being changed; use `{self.symbol}.edit` by hand")
+                    self.refuse(
+                        f"`{binding.name}` (a value of `{self.symbol}`) is rebound "
+                        f"while it is being changed; use `{self.symbol}.edit` by hand"
+                    )
                 last = index
             rebound = rebound or any(self.rebinds(name) for name in uses.names)
             if "live" in kinds:
-                self.refuse(f"`{binding.name}` (a value of `{self.symbol}`) is used as a live "
-                            f"object; live objects cannot move to a store")
+                self.refuse(
+                    f"`{binding.name}` (a value of `{self.symbol}`) is used as a live "
+                    f"object; live objects cannot move to a store"
+                )
         if last is not None:
             self.check_no_direct_edits(original[start + 1 : last + 1])
             if binding.via == "get" and binding.default is not None:
-                self.refuse(f"`{binding.name} = {self.symbol}.get(..., default)` is mutated; the "
-                            f"default is not stored, so use `{self.symbol}.edit` by hand")
+                self.refuse(
+                    f"`{binding.name} = {self.symbol}.get(..., default)` is mutated; the "
+                    f"default is not stored, so use `{self.symbol}.edit` by hand"
+                )
         return last
 
     def rebinds(self, name: cst.Name) -> bool:
@@ -640,8 +721,21 @@ class KeyValueStoreCodemod(ComponentCodemod):
         return with_stmt
 
 
-ATOMS = (cst.Name, cst.Attribute, cst.Subscript, cst.Call, cst.BaseNumber, cst.BaseString,
-         cst.List, cst.Dict, cst.Set, cst.Tuple, cst.ListComp, cst.DictComp, cst.SetComp)
+ATOMS = (
+    cst.Name,
+    cst.Attribute,
+    cst.Subscript,
+    cst.Call,
+    cst.BaseNumber,
+    cst.BaseString,
+    cst.List,
+    cst.Dict,
+    cst.Set,
+    cst.Tuple,
+    cst.ListComp,
+    cst.DictComp,
+    cst.SetComp,
+)
 
 
 def get_with_default(item: cst.Subscript, default: cst.BaseExpression) -> cst.Call:
@@ -656,7 +750,10 @@ class _Replace(cst.CSTTransformer):
     ``S.get(k, <empty>)`` as the module-wide rewrite does."""
 
     def __init__(
-        self, targets: set[int], name: str, empty_reads: set[int],
+        self,
+        targets: set[int],
+        name: str,
+        empty_reads: set[int],
         empty: cst.BaseExpression | None,
     ) -> None:
         super().__init__()

@@ -52,9 +52,7 @@ DEFAULTDICT = "collections.defaultdict"
 
 def switch_value(flag: str) -> str:
     """The switch's value as `framework_backends` writes it, without whitespace."""
-    return (
-        f'os.environ.get("STATELESS_{flag}",os.environ.get("STATELESS_MODE","off"))=="complete"'
-    )
+    return f'os.environ.get("STATELESS_{flag}",os.environ.get("STATELESS_MODE","off"))=="complete"'
 
 
 def _compact(source: str) -> str:

@@ -64,6 +64,7 @@ _STORE_MODULES = {
     "blob": ("blob",),
 }
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_PREFIX = re.compile(r"[A-Za-z0-9_.\-]+\Z")
 RUNTIME_DIR = "_stateless"
 
 
@@ -124,8 +125,13 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_runtime(package: str, components: Sequence[Component]) -> dict[str, str]:
+def render_runtime(
+    package: str, components: Sequence[Component], key_prefix: str = ""
+) -> dict[str, str]:
     """Render the runtime for `package`: relative path -> file text, the same for the same input.
+
+    `key_prefix` is the default of `STATELESS_KEY_PREFIX` (`[tool.migrator] key_prefix`; the
+    package's name when empty).
 
     Raises ValueError for a component whose name, kind, store or TTL cannot work. Nothing is
     written; `apply` writes the files under the package's directory.
@@ -135,8 +141,11 @@ def render_runtime(package: str, components: Sequence[Component]) -> dict[str, s
     kinds = sorted({c.kind for c in ordered}, key=KINDS.index)
     stores = sorted({c.store for c in ordered}, key=STORES.index)
     table_stores = [s for s in stores if s in SUPPORTED_STORES["kv"]]
+    if key_prefix and not _PREFIX.match(key_prefix):
+        raise ValueError(f"key prefix {key_prefix!r}: use letters, digits, '.', '_' or '-'")
     context = {
         "package": package,
+        "key_prefix": key_prefix or package,
         "components": ordered,
         "kinds": kinds,
         "stores": stores,

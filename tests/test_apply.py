@@ -361,3 +361,19 @@ def test_a_scan_after_phase_two_no_longer_reports_what_it_migrated(shop_states, 
     remaining = {f["qualname"] for f in json.loads(scan.stdout)["findings"]}
     assert remaining, "the manual components of phase 2 and phase 3's are still there"
     assert migrated.isdisjoint(remaining)
+
+
+def test_the_configured_key_prefix_is_the_default_of_every_store(planned_shop):
+    (planned_shop.root / "pyproject.toml").write_text(
+        '[project]\nname = "shop"\nversion = "1"\n\n[tool.migrator]\nkey_prefix = "shop-eu"\n'
+    )
+    planned_shop.git("add", "pyproject.toml")
+    planned_shop.git("commit", "--quiet", "-m", "Configure migrator")
+    for phase in ("1", "2"):
+        run = planned_shop.migrator("apply", ".", "--phase", phase)
+        assert run.code == 0, run.stderr
+
+    runtime_settings = (planned_shop.root / "shop/_stateless/settings.py").read_text()
+    assert 'DEFAULT_KEY_PREFIX = "shop-eu"' in runtime_settings
+    flask_settings = (planned_shop.root / "shop/settings.py").read_text()
+    assert 'os.environ.get("STATELESS_KEY_PREFIX", "shop-eu") + ":"' in flask_settings

@@ -97,7 +97,12 @@ def phase_edits(root: Path, plan: Plan, number: int, settings: Settings) -> Phas
     for finding in findings:
         ttl = settings.ttls.get(finding.symbol) or settings.ttls.get(finding.category)
         recipe = recipe_for(
-            finding, module_of(root, finding.path), runtime, plan.store_of(finding.id), ttl
+            finding,
+            module_of(root, finding.path),
+            runtime,
+            plan.store_of(finding.id),
+            ttl,
+            settings.key_prefix,
         )
         if recipe is None:
             manual.append((finding, f"manual: see `migrator playbook {finding.category}`"))
@@ -139,14 +144,19 @@ def phase_edits(root: Path, plan: Plan, number: int, settings: Settings) -> Phas
     # The runtime carries this phase's components and those of the phases before it.
     for finding in earlier:
         recipe = recipe_for(
-            finding, module_of(root, finding.path), runtime, plan.store_of(finding.id), None
+            finding,
+            module_of(root, finding.path),
+            runtime,
+            plan.store_of(finding.id),
+            None,
+            settings.key_prefix,
         )
         component = recipe.component if recipe is not None else None
         if component is not None and all(c.name != component.name for c in edits.components):
             edits.components.append(component)
     if recipes and edits.components:
         package = runtime.rpartition(".")[0] or root.resolve().name
-        for rel, text in render_runtime(package, edits.components).items():
+        for rel, text in render_runtime(package, edits.components, settings.key_prefix).items():
             current[f"{runtime_dir}/{rel}" if runtime_dir else rel] = text
         requirements.update(required_clients(edits.components))
     for requirement in sorted(r for r in requirements if r):
@@ -167,7 +177,12 @@ def cleanup_edits(
     for finding in findings:
         ttl = settings.ttls.get(finding.symbol) or settings.ttls.get(finding.category)
         recipe = recipe_for(
-            finding, module_of(root, finding.path), runtime, plan.store_of(finding.id), ttl
+            finding,
+            module_of(root, finding.path),
+            runtime,
+            plan.store_of(finding.id),
+            ttl,
+            settings.key_prefix,
         )
         if recipe is None:
             edits.changes.append(Change(finding, False, "moved by hand: no flag to remove"))
@@ -196,7 +211,7 @@ def cleanup_edits(
         edits.changes.append(Change(finding, True, how))
     if edits.components and any(c.migrated for c in edits.changes):
         package = runtime.rpartition(".")[0] or root.resolve().name
-        for rel, text in render_runtime(package, edits.components).items():
+        for rel, text in render_runtime(package, edits.components, settings.key_prefix).items():
             current[f"{runtime_dir}/{rel}" if runtime_dir else rel] = text
     edits.texts = {p: t for p, t in sorted(current.items()) if not _same(root / p, t)}
     return edits

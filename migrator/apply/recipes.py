@@ -63,7 +63,12 @@ def _component(finding: Finding, kind: str, store: str, ttl: int | None) -> Comp
 
 
 def recipe_for(
-    finding: Finding, module: str, runtime: str, store: str, ttl: int | None
+    finding: Finding,
+    module: str,
+    runtime: str,
+    store: str,
+    ttl: int | None,
+    key_prefix: str = "",
 ) -> Recipe | None:
     """The recipe for a finding defined in `module`, with the runtime importable as `runtime`."""
     if finding.automation == "manual":
@@ -113,7 +118,7 @@ def recipe_for(
         make_config, requirement = config
         flag = flag_name(symbol).removeprefix("STATELESS_")  # the flag the plan tells people to set
         return Recipe(
-            lambda: make_config(context, flag),
+            lambda: make_config(context, flag, key_prefix),
             (finding.path,),
             None,
             requirement,
@@ -122,7 +127,7 @@ def recipe_for(
     return None
 
 
-def _switches() -> dict[tuple[str, str], tuple[Callable[[CodemodContext, str], Codemod], str]]:
+def _switches() -> dict[tuple[str, str], tuple[Callable[[CodemodContext, str, str], Codemod], str]]:
     return {
         ("cache", "flask_caching"): (FlaskCachingBackendCodemod, "redis>=5"),
         ("cache", "django_caches"): (DjangoCacheBackendCodemod, "redis>=5"),
