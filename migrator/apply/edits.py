@@ -95,15 +95,7 @@ def phase_edits(root: Path, plan: Plan, number: int, settings: Settings) -> Phas
     recipes: dict[str, Recipe] = {}
     manual: list[tuple[Finding, str]] = []
     for finding in findings:
-        ttl = settings.ttls.get(finding.symbol) or settings.ttls.get(finding.category)
-        recipe = recipe_for(
-            finding,
-            module_of(root, finding.path),
-            runtime,
-            plan.store_of(finding.id),
-            ttl,
-            settings.key_prefix,
-        )
+        recipe = _recipe(root, plan, finding, runtime, settings)
         if recipe is None:
             manual.append((finding, f"manual: see `migrator playbook {finding.category}`"))
             continue
@@ -143,14 +135,7 @@ def phase_edits(root: Path, plan: Plan, number: int, settings: Settings) -> Phas
 
     # The runtime carries this phase's components and those of the phases before it.
     for finding in earlier:
-        recipe = recipe_for(
-            finding,
-            module_of(root, finding.path),
-            runtime,
-            plan.store_of(finding.id),
-            None,
-            settings.key_prefix,
-        )
+        recipe = _recipe(root, plan, finding, runtime, settings)
         component = recipe.component if recipe is not None else None
         if component is not None and all(c.name != component.name for c in edits.components):
             edits.components.append(component)
@@ -175,15 +160,7 @@ def cleanup_edits(
     edits = PhaseEdits()
     current: dict[str, str] = {}
     for finding in findings:
-        ttl = settings.ttls.get(finding.symbol) or settings.ttls.get(finding.category)
-        recipe = recipe_for(
-            finding,
-            module_of(root, finding.path),
-            runtime,
-            plan.store_of(finding.id),
-            ttl,
-            settings.key_prefix,
-        )
+        recipe = _recipe(root, plan, finding, runtime, settings)
         if recipe is None:
             edits.changes.append(Change(finding, False, "moved by hand: no flag to remove"))
             continue
@@ -215,6 +192,16 @@ def cleanup_edits(
             current[f"{runtime_dir}/{rel}" if runtime_dir else rel] = text
     edits.texts = {p: t for p, t in sorted(current.items()) if not _same(root / p, t)}
     return edits
+
+
+def _recipe(
+    root: Path, plan: Plan, finding: Finding, runtime: str, settings: Settings
+) -> Recipe | None:
+    """The finding's recipe with the plan's store and the settings' TTL and key prefix."""
+    ttl = settings.ttls.get(finding.symbol) or settings.ttls.get(finding.category)
+    module = module_of(root, finding.path)
+    store = plan.store_of(finding.id)
+    return recipe_for(finding, module, runtime, store, ttl, settings.key_prefix)
 
 
 def _same(path: Path, text: str) -> bool:

@@ -22,7 +22,7 @@ class AppDataDetector(ContainerDetector):
     category = "app_data"
     priority = 90
     STATE = (
-        "TODOS = []\n\ndef add(item):\n    TODOS.append(item)\n    return len(TODOS)\n",
+        "TASKS = []\n\ndef add(item):\n    TASKS.append(item)\n    return len(TASKS)\n",
         "PRODUCTS = {1: {'name': 'pen'}}\n\ndef rename(pid, name):\n    PRODUCTS[pid]['name'] = name\n",
     )
     NOT_STATE = (
