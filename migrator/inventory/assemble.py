@@ -46,6 +46,7 @@ def find_state(project: Project, deployment: Deployment) -> list[Finding]:
 def _container_finding(detector: ContainerDetector, comp: Component, claim: Claim) -> Finding:
     symbol = comp.symbol
     category = detector.category
+    automation, refusal = _automation(comp, claim.automation, category)
     return finding(
         category,
         symbol=symbol,
@@ -56,29 +57,45 @@ def _container_finding(detector: ContainerDetector, comp: Component, claim: Clai
         message=(
             f"`{symbol}` lives in process memory and is {where_changed(comp)}; {claim.why}. "
             f"Each replica keeps its own copy and a restart loses it "
-            f"(`migrator playbook {category}`)."
+            f"(`migrator playbook {category}`).{refusal}"
         ),
         evidence=evidence_of(comp.sites),
         kind=claim.kind,
-        automation=_automation(comp, claim.automation, category),
+        automation=automation,
         detector=type(detector).__name__,
         store=claim.store,
         store_reason=claim.store_reason,
     )
 
 
-def _automation(comp: Component, claimed: str, category: str) -> str:
-    """A codemod only where it can be shown safe: no escapes, identity checks or rebinding.
+# What keeps a codemod from proving a rewrite safe, as the finding's message says it.
+_UNSAFE_USES = {
+    "escape": "is passed to a call the codemod cannot follow",
+    "is": "is compared by identity (`is`)",
+    "rebind": "is rebound as a whole",
+}
 
-    A connection manager's sockets stay in the process (only broadcasts move), so rebinding
-    its list does not stand in the way.
+
+def _automation(comp: Component, claimed: str, category: str) -> tuple[str, str]:
+    """(automation, the reason a codemod is ruled out, as a sentence or ''): a codemod only
+    where it can be shown safe, with no escapes, identity checks or rebinding.
+
+    A connection manager's sockets stay in the process (only broadcasts move), and a counter
+    is rebound by its increments, so neither is ruled out for that.
     """
     if claimed != "codemod" or category == "connection_registry":
-        return claimed
-    risky = {"escape", "is", "rebind"}
-    if any(s.detail in risky for s in comp.sites) and comp.binding.kind not in ("int", "float"):
-        return "manual"
-    return claimed
+        return claimed, ""
+    if comp.binding.kind in ("int", "float"):
+        return claimed, ""
+    unsafe = [s for s in comp.sites if s.detail in _UNSAFE_USES]
+    if not unsafe:
+        return claimed, ""
+    first = min(unsafe, key=lambda s: (s.path, s.line))
+    more = f" (and {len(unsafe) - 1} more places)" if len(unsafe) > 1 else ""
+    return "manual", (
+        f" No codemod: `{comp.symbol}` {_UNSAFE_USES[first.detail]} at "
+        f"`{first.path}:{first.line}`{more}, so the move is left to a person."
+    )
 
 
 def effort_of(finding: Finding) -> Effort:
