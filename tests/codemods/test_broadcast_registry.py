@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import uuid
-from pathlib import Path
 from textwrap import dedent
 from types import ModuleType
+from typing import Any
 
 import libcst as cst
 import pytest
@@ -15,7 +14,7 @@ from fastapi.testclient import TestClient
 from libcst.codemod import CodemodContext, CodemodTest
 from migrator.codemods.broadcast_registry import BroadcastRegistryCodemod
 
-from migrator.runtime import Component, render_runtime
+from migrator.runtime import Component
 
 RUNTIME = "chat._stateless"
 
@@ -259,11 +258,17 @@ class BroadcastRegistryTest(CodemodTest):
 
     def test_chat_example_manager_is_rewritten_once(self) -> None:
         self.assertCodemod(
-            CHAT_CONNECTIONS, CHAT_CONNECTIONS_REWRITTEN, "active_connections", RUNTIME,
+            CHAT_CONNECTIONS,
+            CHAT_CONNECTIONS_REWRITTEN,
+            "active_connections",
+            RUNTIME,
             expected_warnings=[ONLINE_NOTE],
         )
         self.assertCodemod(
-            CHAT_CONNECTIONS_REWRITTEN, CHAT_CONNECTIONS_REWRITTEN, "active_connections", RUNTIME,
+            CHAT_CONNECTIONS_REWRITTEN,
+            CHAT_CONNECTIONS_REWRITTEN,
+            "active_connections",
+            RUNTIME,
             expected_warnings=[],
         )
 
@@ -296,8 +301,9 @@ class BroadcastRegistryTest(CodemodTest):
                 f"            await ws.{send}(message)\n",
                 after,
             )
-            self.assertIn("        self.clients[user] = ws\n        await self._subscribe_once()",
-                          after)
+            self.assertIn(
+                "        self.clients[user] = ws\n        await self._subscribe_once()", after
+            )
 
     def test_manager_per_room_is_refused(self) -> None:
         source = """
@@ -358,46 +364,28 @@ class BroadcastRegistryTest(CodemodTest):
         )
 
 
-def _rewritten_package(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, file: str, stage: str
-) -> tuple[Path, str]:
-    """A fresh package holding the runtime and ``source`` rewritten as ``file``, at ``stage``."""
+def _rewritten(rewritten_package: Any, source: str, file: str, stage: str) -> Any:
+    """The runtime and ``source`` rewritten as ``file`` in a fresh package, at ``stage``."""
     package = f"chat_{uuid.uuid4().hex[:10]}"
     codemod = BroadcastRegistryCodemod(
         CodemodContext(), "active_connections", f"{package}._stateless"
     )
     rewritten = codemod.transform_module(cst.parse_module(CodemodTest.make_fixture_data(source)))
-    package_dir = tmp_path / package
-    for relative, text in render_runtime(
-        package, [Component("active_connections", "broadcast", "redis")]
-    ).items():
-        (package_dir / relative).parent.mkdir(parents=True, exist_ok=True)
-        (package_dir / relative).write_text(text)
-    (package_dir / "__init__.py").write_text("")
-    (package_dir / file).write_text(rewritten.code)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setenv("STATELESS_KEY_PREFIX", f"t{uuid.uuid4().hex[:12]}")
-    monkeypatch.setenv("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0")
-    monkeypatch.setenv("STATELESS_MODE", stage)
-    return package_dir, package
-
-
-def _replica(package_dir: Path, package: str, name: str, file: str) -> ModuleType:
-    """Import the rewritten module once more, as another replica would."""
-    spec = importlib.util.spec_from_file_location(f"{package}.{name}", package_dir / file)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return rewritten_package(
+        package,
+        [Component("active_connections", "broadcast", "redis")],
+        {file: rewritten.code},
+        stage,
+    )
 
 
 @pytest.mark.parametrize("stage", ["off", "complete"])
 def test_a_message_reaches_a_socket_held_by_another_replica_only_through_redis(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+    rewritten_package: Any, stage: str
 ) -> None:
-    package_dir, package = _rewritten_package(tmp_path, monkeypatch, MANAGER, "chat.py", stage)
-    first = _replica(package_dir, package, "a", "chat.py")
-    second = _replica(package_dir, package, "b", "chat.py")
+    made = _rewritten(rewritten_package, MANAGER, "chat.py", stage)
+    first = made.replica("a", "chat.py")
+    second = made.replica("b", "chat.py")
     try:
         with TestClient(first.app) as left, TestClient(second.app) as right:
             with left.websocket_connect("/ws") as alice, right.websocket_connect("/ws") as bob:
@@ -434,16 +422,19 @@ def _chat_app(connections: ModuleType) -> FastAPI:
 
 @pytest.mark.parametrize("stage", ["off", "complete"])
 def test_the_chat_example_reaches_a_user_on_another_replica_only_through_redis(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+    rewritten_package: Any, stage: str
 ) -> None:
     file = "connections.py"
-    package_dir, package = _rewritten_package(tmp_path, monkeypatch, CHAT_CONNECTIONS, file, stage)
-    first = _replica(package_dir, package, "a", file)
-    second = _replica(package_dir, package, "b", file)
+    made = _rewritten(rewritten_package, CHAT_CONNECTIONS, file, stage)
+    first = made.replica("a", file)
+    second = made.replica("b", file)
     try:
         with TestClient(_chat_app(first)) as left, TestClient(_chat_app(second)) as right:
             # No explicit wait: from shadow on `connect` returns once the replica hears Redis.
-            with left.websocket_connect("/ws/ann") as ann, right.websocket_connect("/ws/ben") as ben:
+            with (
+                left.websocket_connect("/ws/ann") as ann,
+                right.websocket_connect("/ws/ben") as ben,
+            ):
                 ann.send_text("hello ben")
                 sent = {"type": "message", "user": "ann", "text": "hello ben"}
                 assert ann.receive_json() == sent
@@ -461,11 +452,11 @@ def test_the_chat_example_reaches_a_user_on_another_replica_only_through_redis(
 
 @pytest.mark.parametrize("stage", ["off", "complete"])
 def test_a_module_level_manager_keeps_delivering_when_the_app_starts_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+    rewritten_package: Any, stage: str
 ) -> None:
     file = "connections.py"
-    package_dir, package = _rewritten_package(tmp_path, monkeypatch, CHAT_CONNECTIONS, file, stage)
-    connections = _replica(package_dir, package, "a", file)
+    made = _rewritten(rewritten_package, CHAT_CONNECTIONS, file, stage)
+    connections = made.replica("a", file)
     try:
         # Each TestClient (each app start) runs its own event loop; the manager outlives them.
         for attempt in ("first", "second"):

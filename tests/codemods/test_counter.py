@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import tempfile
 import uuid
 from pathlib import Path
 from textwrap import dedent
+from typing import Any
 
 import libcst as cst
 import pytest
 from libcst.codemod import CodemodContext, CodemodTest, SkipFile
 from migrator.codemods.counter import CounterCodemod
 
-from migrator.runtime import Component, render_runtime
+from migrator.runtime import Component
 
 
 def context(module: str, filename: str | None = None) -> CodemodContext:
@@ -57,8 +57,14 @@ class TestCounterCodemod(CodemodTest):
             def f():
                 return ORDER_SEQ
         """
-        self.assertCodemod(source, source, "ORDER_SEQ", "shop.state", "shop._stateless",
-                           context_override=context("shop.views"))
+        self.assertCodemod(
+            source,
+            source,
+            "ORDER_SEQ",
+            "shop.state",
+            "shop._stateless",
+            context_override=context("shop.views"),
+        )
 
     def test_an_id_sequence_rewritten_once_is_left_alone(self) -> None:
         source = """
@@ -70,8 +76,14 @@ class TestCounterCodemod(CodemodTest):
             def record(text):
                 return {"id": MESSAGE_IDS.incr(), "text": text}
         """
-        self.assertCodemod(source, source, "MESSAGE_IDS", "shop.state", "shop._stateless",
-                           context_override=context("shop.state"))
+        self.assertCodemod(
+            source,
+            source,
+            "MESSAGE_IDS",
+            "shop.state",
+            "shop._stateless",
+            context_override=context("shop.state"),
+        )
 
     # -- scalar counters --------------------------------------------------------------------
 
@@ -313,10 +325,14 @@ class TestCounterCodemod(CodemodTest):
                 return EVEN_IDS.incr(amount=10)
         """
         self.rewrites("EVEN_IDS", before, after)
-        self.rewrites("ODD_IDS", after, after.replace(
-            "ODD_IDS = itertools.count(FIRST, step=-2)",
-            'ODD_IDS = counter("ODD_IDS", start=FIRST + 2)',
-        ))
+        self.rewrites(
+            "ODD_IDS",
+            after,
+            after.replace(
+                "ODD_IDS = itertools.count(FIRST, step=-2)",
+                'ODD_IDS = counter("ODD_IDS", start=FIRST + 2)',
+            ),
+        )
 
     def test_next_in_another_module_learns_the_step_from_the_definition_file(self) -> None:
         views = self.state_file("""
@@ -341,88 +357,123 @@ class TestCounterCodemod(CodemodTest):
                 return T.incr(amount=5), state.TICKETS.incr(amount=5)
         """
         where = context("shop.views", views)
-        self.assertCodemod(before, after, "TICKETS", "shop.state", "shop._stateless",
-                           context_override=where)
-        self.assertCodemod(after, after, "TICKETS", "shop.state", "shop._stateless",
-                           context_override=where)
+        self.assertCodemod(
+            before, after, "TICKETS", "shop.state", "shop._stateless", context_override=where
+        )
+        self.assertCodemod(
+            after, after, "TICKETS", "shop.state", "shop._stateless", context_override=where
+        )
 
     # -- refusals ---------------------------------------------------------------------------
 
     def test_refuses_an_id_sequence_used_other_than_by_next(self) -> None:
         for use in ("itertools.islice(IDS, 3)", "next(IDS, None)", "helper(IDS)", "iter(IDS)"):
-            reason = self.refusal("IDS", f"""
+            reason = self.refusal(
+                "IDS",
+                f"""
                 import itertools
 
                 IDS = itertools.count(1)
 
                 def take():
                     return {use}
-            """)
+            """,
+            )
             self.assertIn(f"used other than as `next(IDS)` in `return {use}` (line 7)", reason)
 
     def test_refuses_a_count_it_cannot_turn_into_whole_steps(self) -> None:
         for definition in ("itertools.count(0, STEP)", "itertools.count(0.5)", "count(1, 0.5)"):
-            reason = self.refusal("IDS", f"""
+            reason = self.refusal(
+                "IDS",
+                f"""
                 import itertools
                 from itertools import count
 
                 IDS = {definition}
-            """)
+            """,
+            )
             self.assertIn(f"`{definition}` does not count in whole steps", reason)
 
     def test_refuses_next_when_the_definition_cannot_be_read(self) -> None:
-        reason = self.refusal("IDS", """
+        reason = self.refusal(
+            "IDS",
+            """
             from shop.state import IDS
 
             def take():
                 return next(IDS)
-        """, module="shop.views")
+        """,
+            module="shop.views",
+        )
         self.assertIn("the step of `next(IDS)` in `return next(IDS)` (line 5) is unknown", reason)
 
     def test_refuses_a_count_that_is_not_itertools_count(self) -> None:
-        reason = self.refusal("IDS", """
+        reason = self.refusal(
+            "IDS",
+            """
             from shop.numbers import count
 
             IDS = count(1)
-        """)
+        """,
+        )
         self.assertIn("not `itertools.count`", reason)
 
     def test_refuses_a_reset(self) -> None:
-        reason = self.refusal("ORDER_SEQ", """
+        reason = self.refusal(
+            "ORDER_SEQ",
+            """
             ORDER_SEQ = 0
 
             def reset():
                 global ORDER_SEQ
                 ORDER_SEQ = 0
-        """)
+        """,
+        )
         self.assertIn("there is no reset", reason)
 
     def test_refuses_setting_a_count(self) -> None:
-        reason = self.refusal("HITS", """
+        reason = self.refusal(
+            "HITS",
+            """
             HITS = {}
 
             def clear(ip):
                 HITS[ip] = 0
-        """)
+        """,
+        )
         self.assertIn("sets a count to a value", reason)
 
     def test_refuses_whole_map_reads(self) -> None:
-        self.assertIn("not part of the counter API", self.refusal("HITS", """
+        self.assertIn(
+            "not part of the counter API",
+            self.refusal(
+                "HITS",
+                """
             HITS = {}
 
             def top():
                 return sorted(HITS.items())
-        """))
-        self.assertIn("as a whole", self.refusal("HITS", """
+        """,
+            ),
+        )
+        self.assertIn(
+            "as a whole",
+            self.refusal(
+                "HITS",
+                """
             HITS = {}
 
             def seen(ip):
                 HITS[ip] += 1
                 return ip in HITS
-        """))
+        """,
+            ),
+        )
 
     def test_refuses_a_rate_limit_it_does_not_recognise(self) -> None:
-        reason = self.refusal("HITS", """
+        reason = self.refusal(
+            "HITS",
+            """
             import time
 
             HITS = {}
@@ -431,7 +482,8 @@ class TestCounterCodemod(CodemodTest):
                 key = f"{ip}:{int(time.time() // 60)}"
                 HITS[key] = HITS.get(key, 0) + 1
                 return HITS[key] <= 10
-        """)
+        """,
+        )
         self.assertIn("hand-made rate limit", reason)
 
 
@@ -446,47 +498,22 @@ ID_SEQUENCE = """
 """
 
 
-def _replica(package_dir: Path, package: str, name: str) -> object:
-    """Import the rewritten module once more, as another replica would."""
-    spec = importlib.util.spec_from_file_location(f"{package}.{name}", package_dir / "ids.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize(("stage", "expected"), [("off", [1, 1, 2, 2]), ("complete", [1, 2, 3, 4])])
 def test_next_ids_stay_unique_across_replicas_only_through_redis(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str, expected: list[int]
+    rewritten_package: Any, stage: str, expected: list[int]
 ) -> None:
-    import redis
-
     package = f"ids_{uuid.uuid4().hex[:10]}"
     codemod = CounterCodemod(
-        CodemodContext(full_module_name=f"{package}.ids"), "MESSAGE_IDS", f"{package}.ids",
+        CodemodContext(full_module_name=f"{package}.ids"),
+        "MESSAGE_IDS",
+        f"{package}.ids",
         f"{package}._stateless",
     )
     rewritten = codemod.transform_module(cst.parse_module(dedent(ID_SEQUENCE))).code
-    package_dir = tmp_path / package
-    for relative, text in render_runtime(
-        package, [Component("MESSAGE_IDS", "counter", "redis")]
-    ).items():
-        (package_dir / relative).parent.mkdir(parents=True, exist_ok=True)
-        (package_dir / relative).write_text(text)
-    (package_dir / "__init__.py").write_text("")
-    (package_dir / "ids.py").write_text(rewritten)
-    prefix = f"t{uuid.uuid4().hex[:12]}"
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setenv("STATELESS_KEY_PREFIX", prefix)
-    monkeypatch.setenv("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0")
-    monkeypatch.setenv("STATELESS_MODE", stage)
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
-    try:
-        first, second = _replica(package_dir, package, "a"), _replica(package_dir, package, "b")
-        ids = [replica.record("hi")["id"] for replica in (first, second, first, second)]  # type: ignore[attr-defined]
-        # Before the switch each replica counts alone, as `itertools.count(1)` did.
-        assert ids == expected
-    finally:
-        for key in client.scan_iter(match=f"{{{prefix}:*"):
-            client.delete(key)
-        client.close()
+    made = rewritten_package(
+        package, [Component("MESSAGE_IDS", "counter", "redis")], {"ids.py": rewritten}, stage
+    )
+    first, second = made.replica("a", "ids.py"), made.replica("b", "ids.py")
+    ids = [replica.record("hi")["id"] for replica in (first, second, first, second)]
+    # Before the switch each replica counts alone, as `itertools.count(1)` did.
+    assert ids == expected

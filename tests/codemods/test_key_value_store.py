@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import tempfile
 import uuid
 from pathlib import Path
 from textwrap import dedent
-from types import ModuleType
+from typing import Any
 
 import libcst as cst
 import pytest
 from libcst.codemod import CodemodContext, CodemodTest, SkipFile
 from migrator.codemods.key_value_store import KeyValueStoreCodemod
 
-from migrator.runtime import Component, render_runtime
+from migrator.runtime import Component
 
 ARGS = ("SESSIONS", "shop.state", "shop._stateless")
 INBOX_ARGS = ("INBOX", "shop.state", "shop._stateless")
@@ -440,13 +439,16 @@ class TestKeyValueStoreCodemod(CodemodTest):
         self.assertIn("compared by identity", reason)
 
     def test_refuses_a_global_rebinding_in_the_defining_module(self) -> None:
-        reason = self.refusal("""
+        reason = self.refusal(
+            """
             SESSIONS = {}
 
             def reset():
                 global SESSIONS
                 SESSIONS = {}
-        """, module="shop.state")
+        """,
+            module="shop.state",
+        )
         self.assertIn("rebound in `reset` through `global`", reason)
 
     def test_refuses_storing_the_dict_in_another_container(self) -> None:
@@ -474,29 +476,38 @@ class TestKeyValueStoreCodemod(CodemodTest):
         self.assertIn("live object", used)
 
     def test_refuses_a_defaultdict_whose_empty_value_it_does_not_know(self) -> None:
-        reason = self.refusal("""
+        reason = self.refusal(
+            """
             from collections import defaultdict
 
             SESSIONS = defaultdict(lambda: {"cart": []})
-        """, module="shop.state")
-        self.assertIn("`defaultdict(lambda: {\"cart\": []})`", reason)
+        """,
+            module="shop.state",
+        )
+        self.assertIn('`defaultdict(lambda: {"cart": []})`', reason)
         self.assertIn("`list`, `dict`, `set` and `int`", reason)
 
     def test_refuses_defaultdict_reads_that_would_insert_an_empty_value(self) -> None:
         self.inbox_project()
-        kept = self.refusal("""
+        kept = self.refusal(
+            """
             from shop.state import INBOX
 
             def mentions(name):
                 box = INBOX[name]
                 return box
-        """, args=INBOX_ARGS)
-        deeper = self.refusal("""
+        """,
+            args=INBOX_ARGS,
+        )
+        deeper = self.refusal(
+            """
             from shop.state import INBOX
 
             def first(name):
                 return INBOX[name][0]
-        """, args=INBOX_ARGS)
+        """,
+            args=INBOX_ARGS,
+        )
         self.assertIn("`box = INBOX[name]` (line 5) reads `INBOX[...]` of a `defaultdict`", kept)
         self.assertIn("`INBOX.get(k, [])`", kept)
         self.assertIn("`return INBOX[name][0]` (line 5)", deeper)
@@ -511,15 +522,21 @@ class TestKeyValueStoreCodemod(CodemodTest):
         self.assertIn("not written back", reason)
 
     def test_refuses_dict_only_methods_and_crowded_lines(self) -> None:
-        self.assertIn("`SESSIONS.copy`", self.refusal("""
+        self.assertIn(
+            "`SESSIONS.copy`",
+            self.refusal("""
             from shop.state import SESSIONS
             snapshot = SESSIONS.copy()
-        """))
-        self.assertIn("several statements", self.refusal("""
+        """),
+        )
+        self.assertIn(
+            "several statements",
+            self.refusal("""
             from shop.state import SESSIONS
             def f(sid):
                 SESSIONS[sid]["n"] = 1; print(sid)
-        """))
+        """),
+        )
 
 
 MENTIONS = """
@@ -537,51 +554,28 @@ MENTIONS = """
 """
 
 
-def _replica(package_dir: Path, package: str, name: str) -> ModuleType:
-    """Import the rewritten module once more, as another replica would."""
-    spec = importlib.util.spec_from_file_location(f"{package}.{name}", package_dir / "inbox.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("stage", ["off", "complete"])
 def test_a_defaultdict_inbox_fills_on_a_missing_key_and_is_shared_through_redis(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+    rewritten_package: Any, stage: str
 ) -> None:
-    import redis
-
     package = f"inbox_{uuid.uuid4().hex[:10]}"
     codemod = KeyValueStoreCodemod(
-        CodemodContext(full_module_name=f"{package}.inbox"), "INBOX", f"{package}.inbox",
+        CodemodContext(full_module_name=f"{package}.inbox"),
+        "INBOX",
+        f"{package}.inbox",
         f"{package}._stateless",
     )
     rewritten = codemod.transform_module(cst.parse_module(dedent(MENTIONS))).code
     assert "INBOX.edit(name, default=[])" in rewritten
-    package_dir = tmp_path / package
-    for relative, text in render_runtime(package, [Component("INBOX", "kv", "redis")]).items():
-        (package_dir / relative).parent.mkdir(parents=True, exist_ok=True)
-        (package_dir / relative).write_text(text)
-    (package_dir / "__init__.py").write_text("")
-    (package_dir / "inbox.py").write_text(rewritten)
-    prefix = f"t{uuid.uuid4().hex[:12]}"
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setenv("STATELESS_KEY_PREFIX", prefix)
-    monkeypatch.setenv("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0")
-    monkeypatch.setenv("STATELESS_MODE", stage)
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
-    try:
-        first, second = _replica(package_dir, package, "a"), _replica(package_dir, package, "b")
-        first.deliver("cleo", "review?")
-        first.deliver("cleo", "ping")
-        assert first.unread("cleo") == (2, ["review?", "ping"])
-        # Reading a name nobody wrote to answers empty and, unlike the defaultdict, stores nothing.
-        assert second.unread("dan") == (0, [])
-        assert "dan" not in second.INBOX
-        shared = (2, ["review?", "ping"]) if stage == "complete" else (0, [])
-        assert second.unread("cleo") == shared
-    finally:
-        for key in client.scan_iter(match=f"{{{prefix}:*"):
-            client.delete(key)
-        client.close()
+    made = rewritten_package(
+        package, [Component("INBOX", "kv", "redis")], {"inbox.py": rewritten}, stage
+    )
+    first, second = made.replica("a", "inbox.py"), made.replica("b", "inbox.py")
+    first.deliver("cleo", "review?")
+    first.deliver("cleo", "ping")
+    assert first.unread("cleo") == (2, ["review?", "ping"])
+    # Reading a name nobody wrote to answers empty and, unlike the defaultdict, stores nothing.
+    assert second.unread("dan") == (0, [])
+    assert "dan" not in second.INBOX
+    shared = (2, ["review?", "ping"]) if stage == "complete" else (0, [])
+    assert second.unread("cleo") == shared
