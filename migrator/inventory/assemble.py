@@ -16,6 +16,7 @@ from migrator.inventory.detectors import (
     finding,
     where_changed,
 )
+from migrator.inventory.detectors._memo import pure_memo
 from migrator.inventory.symbols import Component, Project
 from migrator.model import Deployment, Effort, Finding
 
@@ -28,11 +29,13 @@ def find_state(project: Project, deployment: Deployment) -> list[Finding]:
     )
     found: dict[str, Finding] = {}
     for comp in sorted(project.state_components(), key=lambda c: c.qualname):
+        if pure_memo(comp, project):
+            continue  # a memo of a pure function of its key: right in every process
         for detector in containers:
             claim = detector.claim(comp, project)
             if claim is None:
                 continue
-            found.setdefault(comp.qualname, _container_finding(detector, comp, claim))
+            found.setdefault(comp.qualname, _container_finding(detector, comp, claim, project))
             break
     for project_detector in detectors:
         if isinstance(project_detector, ProjectDetector):
@@ -43,10 +46,12 @@ def find_state(project: Project, deployment: Deployment) -> list[Finding]:
     )
 
 
-def _container_finding(detector: ContainerDetector, comp: Component, claim: Claim) -> Finding:
+def _container_finding(
+    detector: ContainerDetector, comp: Component, claim: Claim, project: Project
+) -> Finding:
     symbol = comp.symbol
     category = detector.category
-    automation, refusal = _automation(comp, claim.automation, category)
+    automation, refusal = _automation(comp, claim.automation, category, project)
     return finding(
         category,
         symbol=symbol,
@@ -76,7 +81,9 @@ _UNSAFE_USES = {
 }
 
 
-def _automation(comp: Component, claimed: str, category: str) -> tuple[str, str]:
+def _automation(
+    comp: Component, claimed: str, category: str, project: Project
+) -> tuple[str, str]:
     """(automation, the reason a codemod is ruled out, as a sentence or ''): a codemod only
     where it can be shown safe, with no escapes, identity checks or rebinding.
 
@@ -85,6 +92,22 @@ def _automation(comp: Component, claimed: str, category: str) -> tuple[str, str]
     """
     if claimed != "codemod" or category == "connection_registry":
         return claimed, ""
+    if comp.binding.scope == "app":
+        return "manual", (
+            f" No codemod: `{comp.symbol}` lives on the application object, which the codemods "
+            "do not rewrite yet; the playbook lists the steps."
+        )
+    if comp.binding.scope == "instance" and not project.is_singleton(comp):
+        return "manual", (
+            f" No codemod: `{comp.symbol}` lives on an object made by start-up code, not at "
+            "import, which the codemods do not rewrite yet; the playbook lists the steps."
+        )
+    subclass = project.subclass_instances.get(comp.qualname)
+    if subclass:
+        return "manual", (
+            f" No codemod: `{comp.symbol}` is a `{subclass}`, the project's own subclass of "
+            f"`{comp.binding.ctor}`, whose methods the codemod cannot see into."
+        )
     if comp.binding.kind in ("int", "float"):
         return claimed, ""
     unsafe = [s for s in comp.sites if s.detail in _UNSAFE_USES]
@@ -127,8 +150,10 @@ def effort_of(finding: Finding) -> Effort:
 def rate(finding: Finding, deployment: Deployment) -> Finding:
     """Effort, and severity: local state in a service that already runs several processes is a live bug."""
     severity = "error" if deployment.multi_process else "warning"
+    if finding.kind == "deferred_work":
+        severity = "note"  # lost work on scale-in, not a wrong answer while running
     message = finding.message
-    if deployment.multi_process:
+    if deployment.multi_process and severity == "error":
         message += (
             f" The service already runs {deployment.processes} processes, so this is a live bug, "
             "not a future risk."

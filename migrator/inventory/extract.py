@@ -15,6 +15,7 @@ from typing import Any
 
 from migrator.inventory.facts import (
     Allow,
+    AppSlot,
     Binding,
     CallSite,
     ConfigItem,
@@ -34,7 +35,7 @@ WATCHED_ROOTS = frozenset(
 # Methods whose call on anything may write local files or start local work.
 WATCHED_METHODS = frozenset(
     """save write_text write_bytes start create_task ensure_future add_task add_job
-    run_in_executor submit init_app""".split()
+    run_in_executor submit init_app call_later spawn_callback""".split()
 )
 MUTATING_METHODS = frozenset(
     """append extend insert remove pop popitem clear update setdefault add discard appendleft
@@ -47,6 +48,17 @@ ITERATING_BUILTINS = frozenset(
 # How a builtin uses its argument: `next(ids)` advances an iterator, `len(s)` only reads.
 CALL_ARG_CONTEXTS = {"len": "len", "next": "next", "isinstance": "load", "id": "is"}
 CONFIG_METHODS = frozenset({"update", "from_mapping", "setdefault"})
+# Application objects, by constructor: what is put on them lives as long as the process.
+APP_CTORS = frozenset(
+    """flask.Flask quart.Quart aiohttp.web.Application fastapi.FastAPI sanic.Sanic
+    starlette.applications.Starlette tornado.web.Application falcon.App falcon.API
+    falcon.asgi.App bottle.Bottle litestar.Litestar""".split()
+)
+# How handlers reach the application: `request.app`, `self.application`, `request.config_dict`.
+_APP_ATTRS = frozenset({"app", "application", "config_dict"})
+# Namespaces the frameworks give for user values: `app.state.x` (Starlette), `app.ctx.x` (Sanic).
+_APP_NAMESPACES = frozenset({"state", "ctx"})
+_CURRENT_APPS = frozenset({"flask.current_app", "quart.current_app"})
 _ALLOW = re.compile(r"#\s*migrator:\s*allow\[([a-z_]+)\]\s*(.*)")
 
 _LITERAL_KINDS = {
@@ -114,7 +126,7 @@ def dotted(node: ast.AST) -> str | None:
 
 
 class _Scope:
-    __slots__ = ("name", "cls", "locals", "globals", "uses", "values")
+    __slots__ = ("name", "cls", "locals", "globals", "uses", "values", "apps", "methods")
     # uses: (chain, line, ctx) of names the function does not bind; filtered on closing
 
     def __init__(self, name: str, cls: str) -> None:
@@ -124,6 +136,8 @@ class _Scope:
         self.globals: set[str] = set()
         self.uses: list[tuple[str, int, str]] = []
         self.values: dict[str, list[Summary]] = {}  # what a local was assigned, for paths
+        self.apps: set[str] = set()  # locals bound to a new application object
+        self.methods: set[str] = set()  # names of methods called on objects
 
 
 class FactExtractor:
@@ -145,11 +159,20 @@ class FactExtractor:
         self.scope: _Scope | None = None  # the innermost function, None at import time
         self.module_names: set[str] = set()  # bound at module level, shadowing builtins
         self.class_stack: list[str] = []
+        self.app_slots: list[AppSlot] = []
+        self.app_names: set[str] = set()  # module names bound to an application object
+        self.late_attributes: list[Binding] = []  # `self.x = {}` outside `__init__`
+        self.method_calls: list[tuple[str, tuple[str, ...]]] = []
 
     # ---- entry -------------------------------------------------------------
 
     def run(self, tree: ast.Module, source: str) -> ModuleFacts:
         self.body(tree.body)
+        bound = {b.name for b in self.bindings}
+        for late in self.late_attributes:
+            if late.name not in bound:  # set up lazily, by a method other than `__init__`
+                bound.add(late.name)
+                self.bindings.append(late)
         defined = {b.name for b in self.bindings if b.scope == "module"}
         known_roots = defined | set(self.imports)
         functions = {b.name for b in self.bindings if b.scope == "module" and b.kind == "function"}
@@ -191,6 +214,8 @@ class FactExtractor:
             import_time_calls=frozenset(self.import_time_calls),
             runtime_refs=refs,
             allows=allows,
+            app_slots=tuple(self.app_slots),
+            method_calls=tuple(self.method_calls),
         )
 
     # ---- names and values --------------------------------------------------
@@ -203,7 +228,7 @@ class FactExtractor:
             return chain
         return target + dot + rest if rest else target
 
-    def summarize(self, node: ast.AST | None, depth: int = 0) -> Summary:
+    def summarize(self, node: ast.AST | None, depth: int = 0, limit: int = 2) -> Summary:
         t = type(node)
         if t is ast.Constant:
             return ("const", node.value)  # type: ignore[union-attr]
@@ -214,22 +239,35 @@ class FactExtractor:
             chain = dotted(node)  # type: ignore[arg-type]
             if chain is not None:
                 return ("name", self.resolve(chain))
-        if depth < 2:
+        if depth < limit:
+            deeper = depth + 1
             if t is ast.Dict:
                 items = {}
                 for k, v in zip(node.keys, node.values, strict=False):  # type: ignore[union-attr]
                     if type(k) is ast.Constant and isinstance(k.value, str):  # type: ignore[union-attr]
-                        items[k.value] = self.summarize(v, depth + 1)  # type: ignore[union-attr]
+                        items[k.value] = self.summarize(v, deeper, limit)  # type: ignore[union-attr]
                 return ("dict", items)
             if t is ast.List or t is ast.Tuple:
-                return ("list", [self.summarize(e, depth + 1) for e in node.elts])  # type: ignore[union-attr]
+                return ("list", [self.summarize(e, deeper, limit) for e in node.elts])  # type: ignore[union-attr]
             if t is ast.Call:
                 func = dotted(node.func)  # type: ignore[union-attr]
                 return (
                     "call",
                     self.resolve(func) if func else "",
-                    [self.summarize(a, depth + 1) for a in node.args],  # type: ignore[union-attr]
-                    {k.arg: self.summarize(k.value, depth + 1) for k in node.keywords if k.arg},  # type: ignore[union-attr]
+                    [self.summarize(a, deeper, limit) for a in node.args],  # type: ignore[union-attr]
+                    {k.arg: self.summarize(k.value, deeper, limit) for k in node.keywords if k.arg},  # type: ignore[union-attr]
+                )
+            if t is ast.BoolOp:  # `os.environ.get("DATABASE_URL") or "sqlite:///app.db"`
+                return ("alts", tuple(self.summarize(v, deeper, limit) for v in node.values))  # type: ignore[union-attr]
+            if t is ast.IfExp:
+                return (
+                    "alts",
+                    (self.summarize(node.body, deeper, limit), self.summarize(node.orelse, deeper, limit)),  # type: ignore[union-attr]
+                )
+            if t is ast.BinOp and type(node.op) in (ast.Add, ast.Mod):  # type: ignore[union-attr]
+                return (
+                    "fstr",
+                    [self.summarize(node.left, deeper, limit), self.summarize(node.right, deeper, limit)],  # type: ignore[union-attr]
                 )
             if t is ast.Subscript:
                 owner = dotted(node.value)  # type: ignore[union-attr]
@@ -395,6 +433,8 @@ class FactExtractor:
                 self.scope.locals.add(name)
                 if value is not None and type(value) in _PATH_LIKE:
                     self.scope.values.setdefault(name, []).append(self.summarize(value))
+                    if type(value) is ast.Call and self.value_kind(value)[1] in APP_CTORS:
+                        self.scope.apps.add(name)
                 return
             if self.scope is None:
                 self.define(name, value, line or node.lineno)
@@ -406,6 +446,8 @@ class FactExtractor:
         elif t is ast.Starred:
             self.target(node.value)  # type: ignore[attr-defined]
         else:
+            if value is not None and (t is ast.Subscript or t is ast.Attribute):
+                self.define_app_slot(node, value)
             if value is not None and t is ast.Subscript:
                 self.config_subscript(node, value)  # type: ignore[arg-type]
             if value is not None and t is ast.Attribute and self.scope is not None:
@@ -416,9 +458,13 @@ class FactExtractor:
         if not self.class_stack:
             self.module_names.add(name)
         kind, ctor = self.value_kind(value)
+        if ctor in APP_CTORS and not self.class_stack:
+            self.app_names.add(name)
         qual = f"{self.class_stack[-1]}.{name}" if self.class_stack else name
         scope = "class" if self.class_stack else "module"
-        summary = self.summarize(value) if value is not None else ("expr",)
+        # Settings nest (`DATABASES["default"]["ENGINE"]` from an env lookup): look deeper.
+        limit = 4 if name.isupper() else 2
+        summary = self.summarize(value, 0, limit) if value is not None else ("expr",)
         self.bindings.append(Binding(qual, line, kind, scope, ctor, summary))
         if name.isupper() and value is not None and kind != "lambda":
             where = f"class:{self.class_stack[-1]}" if self.class_stack else "module"
@@ -433,19 +479,23 @@ class FactExtractor:
             self.calls[-1] = last._replace(target=qual)  # the call recorded just before, named
 
     def instance_attribute(self, node: ast.Attribute, value: ast.expr) -> None:
-        """`self.x = <container>` in `__init__`: a per-instance attribute worth knowing."""
+        """`self.x = <container>` in a method: a per-instance attribute worth knowing. One made
+        in `__init__` is bound at once; one made elsewhere only if `__init__` makes none."""
         scope = self.scope
         if (
             scope is not None
             and scope.cls
-            and scope.name.endswith(".__init__")
             and type(node.value) is ast.Name
             and node.value.id == "self"
         ):
             kind, ctor = self.value_kind(value)
-            self.bindings.append(
-                Binding(f"{scope.cls}.{node.attr}", node.lineno, kind, "instance", ctor)
+            binding = Binding(
+                f"{scope.cls}.{node.attr}", node.lineno, kind, "instance", ctor, self.summarize(value)
             )
+            if scope.name.endswith(".__init__"):
+                self.bindings.append(binding)
+            elif kind not in _NOT_SHARED_THROUGH_SELF and kind not in ("alias", "expr"):
+                self.late_attributes.append(binding)
 
     def config_subscript(self, node: ast.Subscript, value: ast.expr) -> None:
         """`app.config["KEY"] = value`."""
@@ -457,7 +507,7 @@ class FactExtractor:
             and type(key) is ast.Constant
             and isinstance(key.value, str)
         ):
-            self.config.append(ConfigItem(key.value, self.summarize(value), node.lineno, "config"))
+            self.config.append(ConfigItem(key.value, self.summarize(value, 0, 4), node.lineno, "config"))
 
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for dec in node.decorator_list:
@@ -505,6 +555,8 @@ class FactExtractor:
 
     def close(self, scope: _Scope) -> None:
         """Keep the uses of names that are not the function's own."""
+        if scope.methods:
+            self.method_calls.append((scope.name, tuple(sorted(scope.methods))))
         local = scope.locals - scope.globals
         enclosing = self.scope.locals if self.scope is not None else ()
         name, cls = scope.name, scope.cls
@@ -513,6 +565,8 @@ class FactExtractor:
             if root in ("self", "cls"):
                 if cls:
                     self.uses.append(Use(chain, line, ctx, name, cls))
+            elif root == "@app":
+                self.uses.append(Use(chain, line, ctx, name, cls))
             elif root not in local and root not in enclosing:  # nor a closure variable
                 if root in _BUILTINS and root not in self.module_names and root not in self.imports:
                     continue
@@ -553,19 +607,97 @@ class FactExtractor:
             if ctx in ("call", "decorator"):
                 self.import_time_calls.add(self.resolve(chain))
             return
+        if "app" in chain and chain[0] != "@":
+            chain = self.app_slot_chain(chain) or chain
         scope.uses.append((chain, line, ctx))  # a Use is made only for what `close` keeps
+
+    # ---- the application object ----------------------------------------------
+
+    def is_app(self, chain: str) -> bool:
+        """Whether a dotted chain names the application object."""
+        if "." in chain:
+            return chain.rpartition(".")[2] in _APP_ATTRS
+        if chain in self.app_names or (self.scope is not None and chain in self.scope.apps):
+            return True
+        # `app` / `application`: the factory's local, a start-up hook's parameter, the global
+        return chain in ("app", "application") or self.imports.get(chain) in _CURRENT_APPS
+
+    def app_slot_chain(self, chain: str) -> str | None:
+        """`request.app.state.pool.get` -> `@app.pool.get`; None when no app is in the chain."""
+        parts = chain.split(".")
+        for i in range(len(parts) - 1):
+            if (i == 0 and not self.is_app(parts[0])) or (i and parts[i] not in _APP_ATTRS):
+                continue
+            rest = parts[i + 1 :]
+            if rest[0] in _APP_NAMESPACES:
+                rest = rest[1:]
+            return "@app." + ".".join(rest) if rest else None
+        return None
+
+    def app_subscript(self, node: ast.Subscript) -> str | None:
+        """`app["clients"]`, `request.app["clients"]` -> `@app.clients`."""
+        key = node.slice
+        if type(key) is not ast.Constant or not isinstance(key.value, str):  # type: ignore[attr-defined]
+            return None
+        base = dotted(node.value)
+        if base is None or not self.is_app(base):
+            return None
+        return "@app." + key.value  # type: ignore[attr-defined]
+
+    def chain_of(self, node: ast.expr) -> str | None:
+        """`dotted`, and also chains that start at an app subscript: `app["ws"].add`."""
+        chain = dotted(node)
+        if chain is not None:
+            return chain
+        attrs = []
+        while type(node) is ast.Attribute:
+            attrs.append(node.attr)  # type: ignore[attr-defined]
+            node = node.value  # type: ignore[attr-defined]
+        if type(node) is not ast.Subscript:
+            return None
+        slot = self.app_subscript(node)  # type: ignore[arg-type]
+        if slot is None:
+            return None
+        return ".".join([slot, *reversed(attrs)])
+
+    def define_app_slot(self, node: ast.expr, value: ast.expr) -> None:
+        """`app["clients"] = set()` and the like: a value put on the application object."""
+        if type(node) is ast.Subscript:
+            slot = self.app_subscript(node)  # type: ignore[arg-type]
+            display = f'app["{slot[5:]}"]' if slot else ""
+        else:
+            chain = dotted(node)
+            slot = self.app_slot_chain(chain) if chain and "app" in chain else None
+            namespace = chain.split(".")[-2] if chain and slot else ""
+            display = (
+                f"app.{namespace}.{slot[5:]}"
+                if namespace in _APP_NAMESPACES and slot
+                else f"app.{slot[5:]}"
+                if slot
+                else ""
+            )
+        if slot is None or "." in slot[5:]:
+            return
+        kind, ctor = self.value_kind(value)
+        func = self.scope.name if self.scope is not None else ""
+        summary = self.summarize(value)
+        self.app_slots.append(AppSlot(slot[5:], display, node.lineno, kind, ctor, func, summary))
 
     def expr(self, node: ast.expr, ctx: str) -> None:
         t = type(node)
         if t is ast.Name:
             self.use(node.id, ctx, node.lineno)  # type: ignore[attr-defined]
         elif t is ast.Attribute:
-            chain = dotted(node)
+            chain = self.chain_of(node)
             if chain is not None:
                 self.use(chain, ctx, node.lineno)
             else:
                 self.expr(node.value, _through_attribute(ctx, node.attr))  # type: ignore[attr-defined]
         elif t is ast.Subscript:
+            slot = self.app_subscript(node) if self.scope is not None else None  # type: ignore[arg-type]
+            if slot is not None:
+                self.use(slot, ctx, node.lineno)
+                return
             self.expr(node.value, _through_subscript(ctx))  # type: ignore[attr-defined]
             self.expr(node.slice, "load")  # type: ignore[attr-defined]
         elif t is ast.Call:
@@ -647,10 +779,12 @@ class FactExtractor:
 
     def call(self, node: ast.Call) -> None:
         func = node.func
-        chain = dotted(func)
+        chain = self.chain_of(func)
         if chain is not None:
             self.use(chain, "call", node.lineno)
             builtin = chain if "." not in chain else ""
+            if builtin == "" and self.scope is not None:
+                self.scope.methods.add(chain.rpartition(".")[2])
             callee = self.resolve(chain)
             method = chain.rpartition(".")[2]
             if (
@@ -670,7 +804,7 @@ class FactExtractor:
                     for kw in node.keywords:
                         if kw.arg:
                             self.config.append(
-                                ConfigItem(kw.arg, self.summarize(kw.value), node.lineno, "config")
+                                ConfigItem(kw.arg, self.summarize(kw.value, 0, 4), node.lineno, "config")
                             )
                     for arg in node.args:
                         if type(arg) is ast.Dict:
@@ -678,11 +812,13 @@ class FactExtractor:
                                 if type(key) is ast.Constant and isinstance(key.value, str):
                                     self.config.append(
                                         ConfigItem(
-                                            key.value, self.summarize(value), node.lineno, "config"
+                                            key.value, self.summarize(value, 0, 4), node.lineno, "config"
                                         )
                                     )
         else:
             builtin = ""
+            if type(func) is ast.Attribute and self.scope is not None:
+                self.scope.methods.add(func.attr)  # `Feed().add(x)`, `get_db().refresh()`
             self.expr(func, "call")
         arg_ctx = CALL_ARG_CONTEXTS.get(builtin, "iter" if builtin in ITERATING_BUILTINS else "arg")
         for arg in node.args:
@@ -714,6 +850,8 @@ def _worth_keeping(
     """Whether a use can reach state (module names, imports, attributes bound on a class),
     or links functions into the call graph (calls, callbacks handed to a call)."""
     root, _, rest = use.chain.partition(".")
+    if root == "@app":
+        return True
     if root == "self" or root == "cls":
         attr = rest.partition(".")[0]
         # `cls.x += 1` changes the class; `self.x += 1` on a scalar makes an instance attribute.
@@ -762,6 +900,33 @@ def extract_facts(
 ) -> ModuleFacts:
     """The facts of one parsed module."""
     return FactExtractor(module, path, is_package).run(tree, source)
+
+
+def summary_parts(summary: Summary) -> Any:
+    """A summary and every summary nested in it (call arguments, dict values, alternatives)."""
+    yield summary
+    for part in summary[1:]:
+        if isinstance(part, tuple) and part and isinstance(part[0], str):
+            if summary[0] in ("name", "item"):
+                continue  # a chain or a key, not a nested summary
+            yield from summary_parts(part)
+        elif isinstance(part, (list, tuple)):
+            for item in part:
+                if isinstance(item, tuple) and item:
+                    yield from summary_parts(item)
+        elif isinstance(part, dict):
+            for item in part.values():
+                yield from summary_parts(item)
+
+
+def strings_in(summary: Summary) -> list[str]:
+    """Every string constant anywhere in a summary."""
+    return [p[1] for p in summary_parts(summary) if p[0] == "const" and isinstance(p[1], str)]
+
+
+def calls_in(summary: Summary) -> list[str]:
+    """The callee of every call anywhere in a summary."""
+    return [str(p[1]) for p in summary_parts(summary) if p[0] == "call"]
 
 
 def literal(summary: Summary) -> Any:

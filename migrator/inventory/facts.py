@@ -63,6 +63,20 @@ class ConfigItem(NamedTuple):
     where: str  # module | class:<Name> | config
 
 
+class AppSlot(NamedTuple):
+    """A value put on the application object: `app["clients"] = set()`, `app.state.pool = p`,
+    `app.ctx.cache = {}`, `app.registry = {}` (Flask, Tornado). Uses of it anywhere, through
+    `request.app[...]`, `current_app.x` or `self.application.x`, are recorded as `@app.<key>`."""
+
+    key: str
+    display: str  # as a person would write it: app["clients"], app.state.pool
+    line: int
+    kind: str
+    ctor: str
+    func: str  # the function that puts it there, "" at module level
+    value: Summary = ("expr",)
+
+
 class Allow(NamedTuple):
     """A `# migrator: allow[category] reason` comment."""
 
@@ -86,3 +100,6 @@ class ModuleFacts:
     import_time_calls: frozenset[str] = frozenset()  # chains called or used as decorators at import
     runtime_refs: frozenset[str] = frozenset()  # chains loaded inside functions (imports/defs)
     allows: tuple[Allow, ...] = ()
+    app_slots: tuple[AppSlot, ...] = ()
+    # function -> names of the methods it calls on any object (`ds.refresh()` -> "refresh")
+    method_calls: tuple[tuple[str, tuple[str, ...]], ...] = ()

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from migrator.inventory.extract import MUTATING_METHODS
+from migrator.inventory.constructors import KNOWN_STATE_CTORS
+from migrator.inventory.extract import APP_CTORS, MUTATING_METHODS
 from migrator.inventory.facts import Binding, ModuleFacts, Use
 
 # Method calls that remove entries, and those that walk the whole container.
@@ -126,6 +127,9 @@ class Project:
         self._top_packages = frozenset(name.partition(".")[0] for name in self.by_module)
         self._splits: dict[str, tuple[str | None, str]] = {}
         self._resolved: dict[tuple[str, str], str | None] = {}
+        # component qualname -> the project class it is made from, when that class extends
+        # a library container, queue or lock (filled with `components`)
+        self.subclass_instances: dict[str, str] = {}
 
     def module_name(self, facts: ModuleFacts) -> str:
         return self._module_of_path[facts.path]
@@ -234,6 +238,10 @@ class Project:
 
     def resolve_use(self, module: str, use: Use) -> tuple[str, Binding, str] | None:
         root, _, rest = use.chain.partition(".")
+        if root == "@app":
+            key, _, after = rest.partition(".")
+            slot = self.app_slots.get(key)
+            return (slot[0], slot[1], after) if slot is not None else None
         if root in ("self", "cls"):
             if not use.cls or not rest:
                 return None
@@ -264,6 +272,38 @@ class Project:
         return found
 
     @cached_property
+    def app_slots(self) -> dict[str, tuple[str, Binding]]:
+        """Key -> (qualname, binding) of each value put on the application object by start-up
+        code (a factory, a start-up hook, module level), and of each attribute that an
+        application subclass sets on itself (Tornado's `self.clients = set()`)."""
+        slots: dict[str, tuple[str, Binding]] = {}
+        for module, facts in sorted(self.by_module.items()):
+            for slot in facts.app_slots:
+                if slot.key in slots or self.owner(module, slot.func) in self.handlers:
+                    continue  # set while serving a request: not where it is made
+                binding = Binding(slot.display, slot.line, slot.kind, "app", slot.ctor)
+                slots[slot.key] = (f"{module}.{slot.display}", binding)
+        for cls in sorted(self.app_classes):
+            module, name = self._split_module(cls)
+            if module is None:
+                continue
+            for b in self.by_module[module].bindings:
+                owner, _, attr = b.name.rpartition(".")
+                if owner == name and b.scope == "instance" and attr not in slots:
+                    slots[attr] = (f"{module}.{b.name}", b)
+        return slots
+
+    @cached_property
+    def app_classes(self) -> frozenset[str]:
+        """The project's subclasses of an application class (`tornado.web.Application`)."""
+        out = set()
+        for module, facts in self.by_module.items():
+            for b in facts.bindings:
+                if b.kind == "class" and any(base in APP_CTORS for base in b.bases):
+                    out.add(f"{module}.{b.name}")
+        return frozenset(out)
+
+    @cached_property
     def class_of_instance(self) -> dict[str, str]:
         """Module-level instance qualname -> the project class it is an instance of."""
         return {inst: cls for cls, insts in self.instantiated_classes.items() for inst in insts}
@@ -285,6 +325,12 @@ class Project:
                 comp = found.get(qualname)
                 if comp is None:
                     def_module, _ = self._split_module(qualname)
+                    if binding.kind == "call" and binding.ctor not in KNOWN_STATE_CTORS:
+                        # `class JobQueue(queue.Queue)`: made like the library object it extends
+                        base = self.state_base(def_module or module, binding.ctor)
+                        if base:
+                            self.subclass_instances[qualname] = binding.ctor
+                            binding = binding._replace(ctor=base)
                     comp = found[qualname] = Component(
                         qualname, self.by_module[def_module or module], binding
                     )
@@ -393,12 +439,37 @@ class Project:
         seen = set(self.handlers) | set(self.callbacks)
         todo = list(seen)
         graph = self.call_graph
+        methods = self._methods_by_name
+        called = self._method_names_called
         while todo:
-            for callee in graph.get(todo.pop(), ()):
+            caller = todo.pop()
+            # `obj.refresh()` may reach any project method of that name: the objects' types
+            # are unknown, so every such method counts as reached (over, never under).
+            reached = [m for name in called.get(caller, ()) for m in methods.get(name, ())]
+            for callee in (*graph.get(caller, ()), *reached):
                 if callee not in seen:
                     seen.add(callee)
                     todo.append(callee)
         return frozenset(seen)
+
+    @cached_property
+    def _methods_by_name(self) -> dict[str, list[tuple[str, str]]]:
+        """Method name -> every project method of that name, as (module, "Class.method")."""
+        out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for module, facts in self.by_module.items():
+            for b in facts.bindings:
+                if b.kind == "function" and b.scope == "class" and b.name.count(".") == 1:
+                    out[b.name.partition(".")[2]].append((module, b.name))
+        return out
+
+    @cached_property
+    def _method_names_called(self) -> dict[tuple[str, str], set[str]]:
+        """Function -> names of the methods it calls on objects (`self.x()` included)."""
+        out: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for module, facts in self.by_module.items():
+            for func, names in facts.method_calls:
+                out[self.owner(module, func)].update(names)
+        return out
 
     def serves(self, site: Site) -> bool:
         """Whether a site runs while serving a request: in a handler or something it calls."""
@@ -408,8 +479,7 @@ class Project:
         serving = self.serving
         if serving is None:
             return True
-        # Methods are reached through objects, which a static call graph cannot follow.
-        return "." in func or (module, func) in serving
+        return (module, func) in serving
 
     def is_command(self, module: str, func: str) -> bool:
         """Whether a function is a command-line command (click, typer, management commands)."""
@@ -436,6 +506,11 @@ class Project:
             return False  # a method runs whenever the object is used
         return f"{site.module}.{top}" in self.import_time_only
 
+    @cached_property
+    def state_qualnames(self) -> frozenset[str]:
+        """The qualnames of `state_components()`."""
+        return frozenset(c.qualname for c in self.state_components())
+
     def state_components(self) -> list[Component]:
         """Components changed after import: by a function that can run while serving."""
         return self._state_components
@@ -447,7 +522,7 @@ class Project:
     def _find_state_components(self) -> Iterator[Component]:
         for comp in self.components.values():
             binding = comp.binding
-            if binding.scope == "instance" and not self.is_singleton(comp):
+            if binding.scope == "instance" and not self.lives_with_process(comp):
                 continue
             runtime_changes = [
                 s
@@ -481,10 +556,114 @@ class Project:
         cls_qual = comp.qualname.rpartition(".")[0]
         return bool(self.instantiated_classes.get(cls_qual))
 
+    def lives_with_process(self, comp: Component) -> bool:
+        """Whether an instance attribute lives on an object that lives as long as the process."""
+        return comp.qualname.rpartition(".")[0] in self.lifetime_classes
+
+    @cached_property
+    def lifetime_classes(self) -> frozenset[str]:
+        """Classes whose instances live as long as the process: made at import, by start-up
+        code (a factory, a start-up hook, `main`), by a memoised provider or into a global;
+        application subclasses; and what such an object makes in its `__init__`. A class
+        that a request handler makes is per request, wherever else it is made."""
+        made_by: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for module, facts in self.by_module.items():
+            for use in facts.uses:
+                if use.ctx != "call" or use.chain.partition(".")[0] in ("self", "cls", "@app"):
+                    continue
+                cls = self._class_named(module, use.chain)
+                if cls is not None:
+                    made_by[cls].add(self.owner(module, use.func))
+            for chain in facts.import_time_calls:
+                cls = self._class_named(module, chain)
+                if cls is not None:
+                    made_by[cls].add((module, ""))
+        lifetime = set(self.instantiated_classes) | set(self.app_classes)
+        globals_set = {
+            (module, func.split(".")[0])
+            for module, facts in self.by_module.items()
+            for func, _ in facts.globals_declared
+        }
+        for cls, makers in made_by.items():
+            if any(m in self.handlers for m in makers):
+                continue
+            if any(self._lifetime_maker(m, f, globals_set) for m, f in makers):
+                lifetime.add(cls)
+        todo = list(lifetime)
+        while todo:  # what a process-lifetime object makes for itself lives as long
+            cls = todo.pop()
+            module, name = self._split_module(cls)
+            if module is None:
+                continue
+            for b in self.by_module[module].bindings:
+                if b.scope == "instance" and b.kind == "call" and b.name.startswith(name + "."):
+                    made = self._class_named(module, b.ctor, resolved=True)
+                    if made is not None and made not in lifetime:
+                        lifetime.add(made)
+                        todo.append(made)
+        return frozenset(lifetime)
+
+    def state_base(self, module: str, ctor: str, depth: int = 5) -> str:
+        """The library class that holds state (`queue.Queue`, `dict`) a project class named
+        by `ctor` extends, directly or through other project classes; '' when none."""
+        cls = self._class_named(module, ctor, resolved=True) if ctor else None
+        if cls is None or not depth:
+            return ""
+        cls_module, name = self._split_module(cls)
+        binding = self._bindings[cls_module or module].get(name)
+        for base in binding.bases if binding else ():
+            if base in KNOWN_STATE_CTORS:
+                return base
+            found = self.state_base(cls_module or module, base, depth - 1)
+            if found:
+                return found
+        return ""
+
+    def _class_named(self, module: str, chain: str, resolved: bool = False) -> str | None:
+        """The qualname of the project class a chain written in `module` names, or None."""
+        if resolved:
+            local = chain.partition(".")[0] in self._bindings[module]
+            target: str | None = self.canonical(f"{module}.{chain}" if local else chain)
+        else:
+            target = self.resolve_chain(module, chain)
+        found = self.find_binding(target) if target else None
+        if found is None or found[1].kind != "class" or found[2]:
+            return None
+        return found[0]
+
+    def starts_with_service(self, module: str, func: str) -> bool:
+        """Whether a function runs once as the service starts: a factory, a start-up hook,
+        `main`, or a function only called at import."""
+        last = func.rpartition(".")[2]
+        if STARTUP_NAME.match(last) or FACTORY_NAME.match(last):
+            return True
+        return f"{module}.{func}" in self.import_time_only
+
+    def _lifetime_maker(self, module: str, func: str, globals_set: set[tuple[str, str]]) -> bool:
+        """Whether what a function makes outlives the call: import time, start-up code, a
+        memoised provider, or a function that stores into a global."""
+        if not func:
+            return True
+        last = func.rpartition(".")[2]
+        if STARTUP_NAME.match(last) or FACTORY_NAME.match(last):
+            return True
+        if (module, func) in globals_set:
+            return True
+        binding = self._bindings[module].get(func)
+        if binding is not None and any(
+            str(d[1]).rpartition(".")[2] in ("lru_cache", "cache") for d in binding.decorators
+        ):
+            return True
+        return f"{module}.{func}" in self.import_time_only
+
 
 STARTUP_NAME = re.compile(
     r"_*(init_app|init|initiali[sz]e|setup|set_up|configure|register|load|bootstrap|install|"
-    r"startup|on_startup|create_app|ready|__init_subclass__|__set_name__)"
+    r"startup|on_startup|create_app|ready|lifespan|__init_subclass__|__set_name__)"
+)
+FACTORY_NAME = re.compile(
+    r"_*(create|make|build|get|new)_(app|application|server|api)|app_factory|main|serve|run_app|"
+    r"run_server|lifespan"
 )
 COMMAND_PATH = re.compile(
     r"(^|/)(cli|commands|scripts|bin|management)(/|$)|(^|/)(cli|__main__|manage)\.py$"

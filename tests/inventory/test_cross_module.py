@@ -471,7 +471,8 @@ def test_lru_cache_cleared_from_another_module(tmp_path: Path, import_line: str,
     assert {e.path for e in found.evidence} == {"pkg/catalog.py", "pkg/admin.py"}
 
 
-def test_lru_cache_never_cleared_is_low_confidence(tmp_path: Path) -> None:
+def test_lru_cache_of_a_pure_function_is_not_a_component(tmp_path: Path) -> None:
+    # Its result depends on its arguments only: each process may keep its own copy.
     result = scan_tree(
         tmp_path,
         {
@@ -493,5 +494,36 @@ def test_lru_cache_never_cleared_is_low_confidence(tmp_path: Path) -> None:
                 """,
         },
     )
-    found = the_one_finding(result)
-    assert (found.category, found.confidence) == ("cache", "low")
+    assert result.findings == ()
+
+
+def test_lru_cache_over_data_the_service_changes_is_low_confidence(tmp_path: Path) -> None:
+    result = scan_tree(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/catalog.py": """
+                import functools
+
+                PRICES = {}
+
+
+                @functools.lru_cache(maxsize=256)
+                def price(sku):
+                    return PRICES.get(sku, 0)
+
+
+                def set_price(sku, value):
+                    PRICES[sku] = value
+                """,
+            "pkg/views.py": """
+                from pkg.catalog import price
+
+
+                def show(sku):
+                    return price(sku)
+                """,
+        },
+    )
+    memo = [f for f in result.findings if f.symbol == "price"]
+    assert [(f.category, f.confidence) for f in memo] == [("cache", "low")]

@@ -22,6 +22,7 @@ from migrator.inventory.detectors import (
     finding,
     register,
 )
+from migrator.inventory.detectors._memo import reads_changing_data
 from migrator.inventory.detectors._settings import (
     config_items,
     django_settings,
@@ -69,11 +70,16 @@ class CacheContainerDetector(ContainerDetector):
     category = "cache"
     priority = 60
     STATE = (
-        "_RENDER_CACHE = {}\n\ndef render(key):\n    if key in _RENDER_CACHE:\n"
-        "        return _RENDER_CACHE[key]\n    value = key.upper()\n    _RENDER_CACHE[key] = value\n"
+        "import requests\n_PRICE_CACHE = {}\n\ndef price(key):\n"
+        "    if key in _PRICE_CACHE:\n        return _PRICE_CACHE[key]\n"
+        "    value = requests.get('https://prices/' + key).json()\n    _PRICE_CACHE[key] = value\n"
         "    return value\n",
     )
-    NOT_STATE = ("CACHE_TIMEOUT = 300\n\ndef timeout():\n    return CACHE_TIMEOUT\n",)
+    NOT_STATE = (
+        "CACHE_TIMEOUT = 300\n\ndef timeout():\n    return CACHE_TIMEOUT\n",
+        "import re\n_PATTERN_CACHE = {}\n\ndef pattern(text):\n    if text not in _PATTERN_CACHE:\n"
+        "        _PATTERN_CACHE[text] = re.compile(text)\n    return _PATTERN_CACHE[text]\n",
+    )
 
     def claim(self, comp: Component, project: Project) -> Claim | None:
         binding = comp.binding
@@ -108,11 +114,15 @@ class CacheConfigDetector(ProjectDetector):
         "from flask import Flask\nfrom flask_caching import Cache\napp = Flask(__name__)\n"
         "cache = Cache(app, config={'CACHE_TYPE': 'SimpleCache'})\n",
         "INSTALLED_APPS = ['django.contrib.sessions']\nROOT_URLCONF = 'urls'\n",
+        "import functools\nfrom shop.models import Product\n\n@functools.lru_cache(maxsize=64)\n"
+        "def product_name(pid):\n    return Product.objects.get(pk=pid).name\n",
         "import cachetools\nPRICES = cachetools.TTLCache(maxsize=100, ttl=60)\n\n"
         "@cachetools.cached(PRICES)\ndef price(sku):\n    return 1\n",
     )
     NOT_STATE = (
         "import functools\n\n@functools.lru_cache(maxsize=None)\ndef settings():\n    return {}\n",
+        "import functools\nimport re\n\n@functools.lru_cache(maxsize=256)\ndef compiled(pattern):\n"
+        "    return re.compile(pattern)\n",
         "INSTALLED_APPS = ['a']\nROOT_URLCONF = 'u'\nCACHES = {'default': {'BACKEND': "
         "'django.core.cache.backends.redis.RedisCache', 'LOCATION': 'redis://x'}}\n",
     )
@@ -137,6 +147,8 @@ class CacheConfigDetector(ProjectDetector):
                 is_cleared = qualname in cleared
                 if params == 0 and not is_cleared:
                     continue  # computed once per process: a lazy constant, not shared state
+                if not is_cleared and not reads_changing_data(project, module, b.name):
+                    continue  # a memo of a pure function of its arguments: right per process
                 # Uncleared, it is harmless while the function is pure; cleared, data changes.
                 confidence = "high" if is_cleared else "low"
                 reason = (

@@ -32,7 +32,7 @@ class LockDetector(ProjectDetector):
             binding = comp.binding
             if binding.kind != "call" or binding.ctor not in LOCK_CTORS:
                 continue
-            if binding.scope == "instance" and not project.is_singleton(comp):
+            if binding.scope == "instance" and not project.lives_with_process(comp):
                 continue
             taken = [s for s in comp.sites if s.detail in ("with", "acquire", "release", "locked")]
             if not taken:
