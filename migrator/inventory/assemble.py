@@ -102,6 +102,11 @@ def _automation(
             f" No codemod: `{comp.symbol}` lives on an object made by start-up code, not at "
             "import, which the codemods do not rewrite yet; the playbook lists the steps."
         )
+    if comp.binding.ctor.startswith("traitlets."):
+        return "manual", (
+            f" No codemod: `{comp.symbol}` is a `{comp.binding.ctor}` trait, which the codemods "
+            "do not rewrite; the playbook lists the steps."
+        )
     subclass = project.subclass_instances.get(comp.qualname)
     if subclass:
         return "manual", (

@@ -5,7 +5,7 @@ from __future__ import annotations
 CONTAINER_CTORS = frozenset(
     """dict list set collections.defaultdict collections.OrderedDict collections.Counter
     collections.deque collections.ChainMap weakref.WeakValueDictionary weakref.WeakKeyDictionary
-    weakref.WeakSet typing.Dict""".split()
+    weakref.WeakSet typing.Dict traitlets.Dict traitlets.List traitlets.Set""".split()
 )
 QUEUE_CTORS = frozenset(
     """queue.Queue queue.LifoQueue queue.PriorityQueue queue.SimpleQueue asyncio.Queue

@@ -30,7 +30,7 @@ WATCHED_ROOTS = frozenset(
     """functools cachetools threading multiprocessing asyncio queue shelve dbm pickle sqlite3
     flask_caching flask_session flask_limiter slowapi limits apscheduler celery werkzeug cachelib
     django collections concurrent aiofiles shutil tempfile diskcache joblib sqlitedict tinydb
-    fastapi starlette flask aiohttp tornado json os pathlib io""".split()
+    fastapi starlette flask aiohttp tornado json os pathlib io flask_socketio socketio""".split()
 )
 # Methods whose call on anything may write local files or start local work.
 WATCHED_METHODS = frozenset(
@@ -126,7 +126,7 @@ def dotted(node: ast.AST) -> str | None:
 
 
 class _Scope:
-    __slots__ = ("name", "cls", "locals", "globals", "uses", "values", "apps", "methods")
+    __slots__ = ("name", "cls", "locals", "globals", "uses", "values", "apps", "methods", "returns")
     # uses: (chain, line, ctx) of names the function does not bind; filtered on closing
 
     def __init__(self, name: str, cls: str) -> None:
@@ -138,6 +138,7 @@ class _Scope:
         self.values: dict[str, list[Summary]] = {}  # what a local was assigned, for paths
         self.apps: set[str] = set()  # locals bound to a new application object
         self.methods: set[str] = set()  # names of methods called on objects
+        self.returns = ""  # what the function returns when it is a container: "dict", "set", a ctor
 
 
 class FactExtractor:
@@ -168,11 +169,14 @@ class FactExtractor:
 
     def run(self, tree: ast.Module, source: str) -> ModuleFacts:
         self.body(tree.body)
-        bound = {b.name for b in self.bindings}
+        bound = {b.name: i for i, b in enumerate(self.bindings)}
         for late in self.late_attributes:
-            if late.name not in bound:  # set up lazily, by a method other than `__init__`
-                bound.add(late.name)
+            at = bound.get(late.name)
+            if at is None:  # set up lazily, by a method other than `__init__`
+                bound[late.name] = len(self.bindings)
                 self.bindings.append(late)
+            elif self.bindings[at].kind == "none" and self.bindings[at].scope == "instance":
+                self.bindings[at] = late  # `self._dict = None` in `__init__`, a dict in `open()`
         defined = {b.name for b in self.bindings if b.scope == "module"}
         known_roots = defined | set(self.imports)
         functions = {b.name for b in self.bindings if b.scope == "module" and b.kind == "function"}
@@ -339,6 +343,10 @@ class FactExtractor:
         elif t is ast.Return:
             if node.value is not None:  # type: ignore[attr-defined]
                 self.expr(node.value, "load")  # type: ignore[attr-defined]
+                if self.scope is not None and not self.scope.returns:
+                    kind, ctor = self.value_kind(node.value)  # type: ignore[attr-defined]
+                    if kind in ("dict", "list", "set") or (kind == "call" and ctor):
+                        self.scope.returns = ctor or kind
         elif t is ast.If or t is ast.While:
             self.expr(node.test, "load")  # type: ignore[attr-defined]
             self.body(node.body)  # type: ignore[attr-defined]
@@ -552,6 +560,11 @@ class FactExtractor:
         self.class_stack = saved_classes
         self.scope = outer
         self.close(scope)
+        if outer is None and scope.returns:  # a factory: `def tree(): return defaultdict(tree)`
+            for i in range(len(self.bindings) - 1, -1, -1):
+                if self.bindings[i].name == qual and self.bindings[i].kind == "function":
+                    self.bindings[i] = self.bindings[i]._replace(ctor=scope.returns)
+                    break
 
     def close(self, scope: _Scope) -> None:
         """Keep the uses of names that are not the function's own."""
@@ -820,6 +833,10 @@ class FactExtractor:
             if type(func) is ast.Attribute and self.scope is not None:
                 self.scope.methods.add(func.attr)  # `Feed().add(x)`, `get_db().refresh()`
             self.expr(func, "call")
+        if builtin == "getattr" and self.scope is not None and node.args:
+            first = node.args[0]
+            if type(first) is ast.Name and first.id == "self":  # type: ignore[attr-defined]
+                self.scope.methods.add("*")  # `getattr(self, "do_" + verb)`: any method of the class
         arg_ctx = CALL_ARG_CONTEXTS.get(builtin, "iter" if builtin in ITERATING_BUILTINS else "arg")
         for arg in node.args:
             self.expr(arg, arg_ctx)

@@ -384,6 +384,7 @@ class Project:
                     any(_route_decorator(d) for d in b.decorators)
                     or owner in handler_classes
                     or (views_module and not b.name.startswith("_"))
+                    or _wsgi_or_asgi_entry(b)
                 ):
                     out.add((module, b.name))
         return frozenset(out)
@@ -445,7 +446,12 @@ class Project:
             caller = todo.pop()
             # `obj.refresh()` may reach any project method of that name: the objects' types
             # are unknown, so every such method counts as reached (over, never under).
-            reached = [m for name in called.get(caller, ()) for m in methods.get(name, ())]
+            names = called.get(caller, ())
+            reached = [m for name in names for m in methods.get(name, ())]
+            if "*" in names and "." in caller[1]:  # `getattr(self, "do_" + verb)()`
+                cls = caller[1].partition(".")[0]
+                reached += [(caller[0], b.name) for b in self.by_module[caller[0]].bindings
+                            if b.kind == "function" and b.name.startswith(cls + ".")]
             for callee in (*graph.get(caller, ()), *reached):
                 if callee not in seen:
                     seen.add(callee)
@@ -470,6 +476,11 @@ class Project:
             for func, names in facts.method_calls:
                 out[self.owner(module, func)].update(names)
         return out
+
+    def serves_function(self, module: str, func: str) -> bool:
+        """Whether a function (module-level or a method) can run while serving a request."""
+        serving = self.serving
+        return serving is None or self.owner(module, func) in serving
 
     def serves(self, site: Site) -> bool:
         """Whether a site runs while serving a request: in a handler or something it calls."""
@@ -589,26 +600,50 @@ class Project:
                 continue
             if any(self._lifetime_maker(m, f, globals_set) for m, f in makers):
                 lifetime.add(cls)
+        made_in_methods: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for cls, makers in made_by.items():
+            for module, func in makers:
+                if "." in func:
+                    made_in_methods[(module, func.partition(".")[0])].add(cls)
         todo = list(lifetime)
         while todo:  # what a process-lifetime object makes for itself lives as long
             cls = todo.pop()
             module, name = self._split_module(cls)
             if module is None:
                 continue
+            made = set()
             for b in self.by_module[module].bindings:
                 if b.scope == "instance" and b.kind == "call" and b.name.startswith(name + "."):
-                    made = self._class_named(module, b.ctor, resolved=True)
-                    if made is not None and made not in lifetime:
-                        lifetime.add(made)
-                        todo.append(made)
+                    found = self._class_named(module, b.ctor, resolved=True)
+                    if found is not None:
+                        made.add(found)
+            made |= made_in_methods.get((module, name), set())
+            # Attributes a base class sets in its `__init__` live on the subclass's objects.
+            binding = self._bindings[module].get(name)
+            for base in binding.bases if binding else ():
+                found = self._class_named(module, base, resolved=True)
+                if found is not None:
+                    made.add(found)
+            for found in made - lifetime:
+                if not any(m in self.handlers for m in made_by.get(found, ())):
+                    lifetime.add(found)
+                    todo.append(found)
         return frozenset(lifetime)
 
     def state_base(self, module: str, ctor: str, depth: int = 5) -> str:
         """The library class that holds state (`queue.Queue`, `dict`) a project class named
         by `ctor` extends, directly or through other project classes; '' when none."""
-        cls = self._class_named(module, ctor, resolved=True) if ctor else None
-        if cls is None or not depth:
+        if not ctor or not depth:
             return ""
+        cls = self._class_named(module, ctor, resolved=True)
+        if cls is None:
+            made = self._function_named(module, ctor)  # a factory function: what it returns
+            if made is None or not made[1].ctor:
+                return ""
+            returned = made[1].ctor
+            if returned in KNOWN_STATE_CTORS or returned in ("dict", "list", "set"):
+                return returned
+            return self.state_base(made[0], returned, depth - 1)
         cls_module, name = self._split_module(cls)
         binding = self._bindings[cls_module or module].get(name)
         for base in binding.bases if binding else ():
@@ -618,6 +653,15 @@ class Project:
             if found:
                 return found
         return ""
+
+    def _function_named(self, module: str, chain: str) -> tuple[str, Binding] | None:
+        """(defining module, binding) of the module-level project function a chain names."""
+        local = chain.partition(".")[0] in self._bindings[module]
+        found = self.find_binding(self.canonical(f"{module}.{chain}" if local else chain))
+        if found is None or found[1].kind != "function" or found[2]:
+            return None
+        def_module, _ = self._split_module(found[0])
+        return (def_module or module), found[1]
 
     def _class_named(self, module: str, chain: str, resolved: bool = False) -> str | None:
         """The qualname of the project class a chain written in `module` names, or None."""
@@ -679,6 +723,13 @@ HANDLER_BASES = frozenset(
     GenericAPIView ViewSet ModelViewSet GenericViewSet Resource TemplateView FormView ListView
     DetailView CreateView UpdateView DeleteView RedirectView APIHandler HTTPMethodView""".split()
 )
+
+
+def _wsgi_or_asgi_entry(binding: Binding) -> bool:
+    """`__call__(self, environ, start_response)` or `__call__(self, scope, receive, send)`:
+    an application object that serves every request."""
+    params = binding.value[1] if binding.value[0] == "params" else 0
+    return binding.name.endswith(".__call__") and params in (2, 3)
 
 
 def _route_decorator(summary: tuple) -> bool:

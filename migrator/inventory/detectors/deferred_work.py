@@ -1,10 +1,11 @@
 """queue_background: work a function hands to a thread, a task or an executor of its process.
 
 Looks for two shapes. A loop started with the service (a thread, timer or task started
-at import, by a factory, a start-up hook or `main`): every replica runs its own copy, so
+at import, or by a module-level factory, start-up hook or `main`): every replica runs its own copy, so
 scheduled work runs once per replica and its in-memory progress differs between them.
-And work a request hands off and forgets (`Thread(target=send).start()`, an executor's
-`submit`, `BackgroundTasks.add_task`, project subclasses of `threading.Thread`): it lives
+And work that request handlers, or what they call, hand off and forget
+(`Thread(target=send).start()`, an executor's `submit`, `BackgroundTasks.add_task`,
+project subclasses of `threading.Thread`): it lives
 only in that process's memory, so it is lost when the replica is stopped or scaled in,
 and nothing retries it (a note). One finding per function. Ignores: `asyncio` tasks made
 while serving a request (concurrency inside the request, awaited or tied to its
@@ -57,9 +58,9 @@ class DeferredWorkDetector(ProjectDetector):
                 if project.is_command(module, call.func) or _drains_a_queue(project, module, call):
                     continue
                 owner = project.owner(module, call.func)
-                if project.starts_with_service(*owner):
+                if "." not in owner[1] and project.starts_with_service(*owner):
                     loops.setdefault(owner[1], []).append(call.line)
-                elif call.callee in HANDED_OFF:
+                elif call.callee in HANDED_OFF and project.serves_function(*owner):
                     handed.setdefault(owner[1], []).append(call.line)
             for func, lines in sorted(loops.items()):
                 yield self._finding(facts, func, lines, loop=True)
