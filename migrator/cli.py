@@ -363,12 +363,17 @@ def wizard(
 @app.command()
 def playbook(
     category: str | None = typer.Argument(None, help="A category; all of them when left out."),
+    kind: str | None = typer.Option(
+        None, "--kind", help="Print only the category's entry for this kind of finding."
+    ),
 ) -> None:
     """Print a playbook: what the state is, why it breaks scaling, how to move it."""
     from rich.markdown import Markdown
 
     from migrator.playbook import all_playbooks, load_playbook
 
+    if category is None and kind is not None:
+        raise fail("`--kind` needs a CATEGORY: `migrator playbook CATEGORY --kind KIND`")
     if category is None:
         console = out_console()
         console.print("Playbooks (`migrator playbook CATEGORY` prints one):\n")
@@ -379,10 +384,20 @@ def playbook(
         book = load_playbook(category)
     except KeyError as exc:
         raise fail(str(exc.args[0]) if exc.args else f"unknown category {category!r}") from None
-    if sys.stdout.isatty():
-        out_console().print(Markdown(book.to_markdown()))
+    if kind is None:
+        text = "\n".join(filter(None, (book.to_markdown(), book.kinds_markdown())))
     else:
-        sys.stdout.write(book.to_markdown())
+        entry = book.kind(kind)
+        if entry is None:
+            known = ", ".join(k.kind for k in book.kinds) or "none"
+            raise fail(
+                f"the {category} playbook has no entry for kind {kind!r}; its kinds: {known}"
+            )
+        text = entry.to_markdown(level=1)
+    if sys.stdout.isatty():
+        out_console().print(Markdown(text))
+    else:
+        sys.stdout.write(text)
 
 
 def main() -> None:

@@ -167,17 +167,24 @@ class ScanResult:
     skipped: tuple[Skipped, ...] = ()
     findings: tuple[Finding, ...] = ()
     deployment: Deployment = field(default_factory=Deployment)
+    # Python files the default exclusions left out, by reason (tests, migrations, ...).
+    left_out: dict[str, int] = field(default_factory=dict)
+    scanned_examples: bool = False  # nothing but examples held Python code, so they were scanned
 
     def to_json(self) -> dict[str, Any]:
+        stats: dict[str, Any] = {
+            "files": self.files,
+            "lines": self.lines,
+            "seconds": round(self.seconds, 3),
+            "skipped": [asdict(s) for s in self.skipped],
+            "left_out": dict(self.left_out),
+        }
+        if self.scanned_examples:
+            stats["scanned_examples"] = True
         return {
             "schema_version": SCHEMA_VERSION,
             "root": self.root,
-            "stats": {
-                "files": self.files,
-                "lines": self.lines,
-                "seconds": round(self.seconds, 3),
-                "skipped": [asdict(s) for s in self.skipped],
-            },
+            "stats": stats,
             "deployment": self.deployment.to_json(),
             "findings": [f.to_json() for f in self.findings],
         }
@@ -194,4 +201,6 @@ class ScanResult:
             skipped=tuple(Skipped(**s) for s in stats.get("skipped", ())),
             findings=tuple(Finding.from_json(f) for f in data.get("findings", ())),
             deployment=Deployment(dep.get("processes", 1), tuple(dep.get("sources", ()))),
+            left_out={str(k): int(v) for k, v in (stats.get("left_out") or {}).items()},
+            scanned_examples=bool(stats.get("scanned_examples", False)),
         )

@@ -2,6 +2,7 @@
 
 The text lives in `playbooks/<category>.toml` (shipped as `migrator.playbooks`); the CLI,
 SARIF rule help, scan messages and plan documents all render from the `Playbook` read here.
+A playbook may add `[[kinds]]` entries: guidance for one kind of finding in the category.
 """
 
 from __future__ import annotations
@@ -35,6 +36,16 @@ _TEXT_FIELDS = (
     "automation_note",
 )
 _LIST_FIELDS = ("steps", "pitfalls")
+_KIND_TEXT_FIELDS = ("title", "what", "why", "fix", "rollback", "effort", "automation")
+_KIND_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# What `apply` does with a finding of each automation, as a kind entry says it.
+_AUTOMATION_SENTENCES = {
+    "codemod": "`migrator apply` rewrites it with a codemod behind a migration flag, and marks "
+    "for review what it cannot prove safe.",
+    "config": "`migrator apply` switches the setting to a shared backend.",
+    "manual": "No rewrite: `migrator apply` marks the definition and each site that changes it, "
+    "and a person follows the steps.",
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,37 @@ class StoreChoice:
 
     store: str
     why: str
+
+
+@dataclass(frozen=True)
+class KindEntry:
+    """The guidance for one kind of finding within a category.
+
+    `kind` is a finding's `kind` (`local_database`, `deferred_work`, ...); `app_slot` and
+    `process_object` name where state lives instead (a slot of the application object, an
+    attribute of an object made by start-up code), whatever container it is.
+    """
+
+    kind: str
+    title: str
+    what: str  # what the finding is
+    why: str  # why it breaks as soon as there is a second replica
+    fix: str  # the store or the design change that fixes it
+    steps: tuple[str, ...]
+    rollback: str
+    effort: str
+    automation: str  # one of AUTOMATIONS: what migrator does for this kind
+
+    def to_markdown(self, level: int = 3) -> str:
+        """A Markdown section headed at `level`, each part a short labelled paragraph."""
+        lines = [f"{'#' * level} {self.title} (`{self.kind}`)", "", self.what, ""]
+        lines += [f"**Why it breaks a second replica.** {self.why}", ""]
+        lines += [f"**The fix.** {self.fix}", "", "**Steps.**", ""]
+        lines += [f"{n}. {step}" for n, step in enumerate(self.steps, 1)]
+        lines += ["", f"**Rollback.** {self.rollback}", "", f"**Effort.** {self.effort}", ""]
+        does = _AUTOMATION_SENTENCES[self.automation]
+        lines += [f"**What migrator does ({self.automation}).** {does}"]
+        return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -60,10 +102,21 @@ class Playbook:
     pitfalls: tuple[str, ...]
     automation: str  # one of AUTOMATIONS: what migrator usually does
     automation_note: str  # that, in a sentence or two
+    kinds: tuple[KindEntry, ...] = ()  # guidance for particular kinds of finding
 
     @property
     def best_store(self) -> str:
         return self.stores[0].store
+
+    def kind(self, kind: str) -> KindEntry | None:
+        """The entry for `kind`, or None when the playbook has none."""
+        return next((k for k in self.kinds if k.kind == kind), None)
+
+    def kinds_markdown(self) -> str:
+        """The `[[kinds]]` entries as a Markdown section, or '' when there are none."""
+        if not self.kinds:
+            return ""
+        return "\n".join(["## Kinds of finding", "", *(k.to_markdown() for k in self.kinds)])
 
     def to_markdown(self) -> str:
         """A complete Markdown document: title, every section, numbered steps."""
@@ -129,6 +182,7 @@ def parse_playbook(text: str, name: str) -> Playbook:
     stores = tuple(_store_choice(name, s) for s in data["stores"])
     if stores[0].store not in RUNTIME_STORES:
         raise ValueError(f"playbook {name}: the first store must be one of {RUNTIME_STORES}")
+    kinds = _kind_entries(name, data.get("kinds", []))
     return Playbook(
         category=data["category"],
         title=_prose(data["title"]),
@@ -141,7 +195,42 @@ def parse_playbook(text: str, name: str) -> Playbook:
         pitfalls=tuple(_strings(name, "pitfalls", data["pitfalls"])),
         automation=data["automation"],
         automation_note=_prose(data["automation_note"]),
+        kinds=kinds,
     )
+
+
+def _kind_entries(name: str, raw: Any) -> tuple[KindEntry, ...]:
+    if not isinstance(raw, list) or not all(isinstance(k, dict) for k in raw):
+        raise ValueError(f"playbook {name}: `kinds` must be an array of tables (`[[kinds]]`)")
+    entries: list[KindEntry] = []
+    for item in raw:
+        kind = item.get("kind")
+        if not isinstance(kind, str) or not _KIND_NAME.match(kind):
+            raise ValueError(f"playbook {name}: each of `kinds` needs a plain `kind` name")
+        where = f"playbook {name}: kind {kind!r}"
+        for key in _KIND_TEXT_FIELDS:
+            if not isinstance(item.get(key), str) or not item[key].strip():
+                raise ValueError(f"{where}: `{key}` must be a non-empty string")
+        if not isinstance(item.get("steps"), list) or not item["steps"]:
+            raise ValueError(f"{where}: `steps` must be a non-empty array")
+        if item["automation"] not in AUTOMATIONS:
+            raise ValueError(f"{where}: `automation` must be one of {', '.join(AUTOMATIONS)}")
+        if any(e.kind == kind for e in entries):
+            raise ValueError(f"{where}: listed twice")
+        entries.append(
+            KindEntry(
+                kind=kind,
+                title=_prose(item["title"]),
+                what=_prose(item["what"]),
+                why=_prose(item["why"]),
+                fix=_prose(item["fix"]),
+                steps=tuple(_strings(name, f"{kind}.steps", item["steps"])),
+                rollback=_prose(item["rollback"]),
+                effort=_prose(item["effort"]),
+                automation=item["automation"],
+            )
+        )
+    return tuple(entries)
 
 
 def _store_choice(name: str, raw: Any) -> StoreChoice:

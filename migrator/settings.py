@@ -21,6 +21,7 @@ class SettingsError(ValueError):
 class Settings:
     exclude: tuple[str, ...] = ()  # gitignore-style patterns
     include_tests: bool = False  # tests, fixtures, docs and examples are left out by default
+    include: tuple[str, ...] = ()  # gitignore-style patterns kept despite the default exclusions
     stores: dict[str, str] = field(default_factory=dict)  # category -> store
     key_prefix: str = ""
     ttls: dict[str, int] = field(default_factory=dict)  # category or symbol -> seconds
@@ -38,16 +39,20 @@ def load_settings(root: Path) -> Settings:
     table = data.get("tool", {}).get("migrator", {})
     if not isinstance(table, dict):
         raise SettingsError(f"{path}: [tool.migrator] must be a table")
-    exclude = table.get("exclude", [])
-    if not isinstance(exclude, list) or not all(isinstance(p, str) for p in exclude):
-        raise SettingsError(f"{path}: tool.migrator.exclude must be a list of strings")
+    patterns = {}
+    for key in ("exclude", "include"):
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+            raise SettingsError(f"{path}: tool.migrator.{key} must be a list of strings")
+        patterns[key] = tuple(value)
     stores = table.get("stores", {})
     ttls = table.get("ttl", {})
     if not isinstance(stores, dict) or not isinstance(ttls, dict):
         raise SettingsError(f"{path}: tool.migrator.stores and tool.migrator.ttl must be tables")
     return Settings(
-        exclude=tuple(exclude),
+        exclude=patterns["exclude"],
         include_tests=bool(table.get("include_tests", False)),
+        include=patterns["include"],
         stores={str(k): str(v) for k, v in stores.items()},
         key_prefix=str(table.get("key_prefix", "")),
         ttls={str(k): int(v) for k, v in ttls.items()},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -15,8 +16,10 @@ import psycopg
 import pytest
 import redis
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_URL = os.environ.get("MIGRATOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+DATABASE_URL = os.environ.get(
+    "MIGRATOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 PLAN_DOCUMENTS = {"migration-plan/plan.json", "migration-plan/PLAN.md", "migration-plan/plan.html"}
 MIGRATED = re.compile(r"^\s+migrated (\S+):", re.MULTILINE)
 

@@ -423,3 +423,79 @@ def test_broken_settings_are_exit_2(tmp_path: Path) -> None:
     done = migrator_cli(tmp_path, "scan", "project")
     assert_exit_2_with_one_line(done)
     assert "pyproject.toml" in done.stderr
+
+
+def _service_with_code_that_serves_no_requests(root: Path) -> None:
+    write_tree(
+        root,
+        {
+            "svc/app.py": STATEFUL,
+            "svc/management/commands/purge.py": STATEFUL.replace("SESSIONS", "CMD_SESSIONS"),
+            "svc/migrations/__init__.py": "",
+            "svc/migrations/0001_initial.py": STATEFUL.replace("SESSIONS", "MIGRATION_STATE"),
+            "tests/test_app.py": STATEFUL.replace("SESSIONS", "TEST_SESSIONS"),
+            "scripts/backfill.py": STATEFUL.replace("SESSIONS", "SCRIPT_SESSIONS"),
+            "vendor/lib/cache.py": STATEFUL.replace("SESSIONS", "VENDORED_SESSIONS"),
+        },
+    )
+
+
+def test_summary_line_names_what_the_default_exclusions_left_out(tmp_path: Path) -> None:
+    _service_with_code_that_serves_no_requests(tmp_path / "project")
+    doc = scan_json(tmp_path, "project")
+    assert symbols(doc) == {"SESSIONS"}
+    assert doc["stats"]["left_out"] == {
+        "tests": 1,
+        "migrations": 2,
+        "management commands": 1,
+        "scripts and tools": 1,
+        "vendored": 1,
+    }
+    done = migrator_cli(tmp_path, "scan", "project", "--format", "table")
+    assert done.returncode == 0, done.stderr
+    summary = [line for line in done.stdout.splitlines() if line.startswith("Scanned ")]
+    assert len(summary) == 1
+    assert summary[0].endswith(
+        ": 1 finding (1 warning). Left out by default: 1 test file, 2 migrations, "
+        "1 management command, 1 script or tool, 1 vendored file; "
+        "`include_tests = true` or `[tool.migrator] include` keeps them."
+    )
+
+
+def test_include_setting_keeps_what_the_defaults_leave_out(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    _service_with_code_that_serves_no_requests(project)
+    (project / "pyproject.toml").write_text('[tool.migrator]\ninclude = ["scripts/"]\n')
+    doc = scan_json(tmp_path, "project")
+    assert symbols(doc) == {"SESSIONS", "SCRIPT_SESSIONS"}
+    assert "scripts and tools" not in doc["stats"]["left_out"]
+
+
+def test_left_out_counts_are_fresh_when_the_cache_answers(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    _service_with_code_that_serves_no_requests(project)
+    assert scan_json(tmp_path, "project")["stats"]["left_out"]["tests"] == 1
+    write_tree(project, {"tests/test_more.py": "X = 1\n"})
+    assert scan_json(tmp_path, "project")["stats"]["left_out"]["tests"] == 2
+
+
+def test_a_repository_of_examples_is_scanned_and_the_summary_says_so(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path / "project",
+        {"examples/shop/app.py": STATEFUL, "examples/shop/tests/test_app.py": STATEFUL},
+    )
+    doc = scan_json(tmp_path, "project")
+    assert symbols(doc) == {"SESSIONS"}
+    assert doc["stats"]["scanned_examples"] is True
+    done = migrator_cli(tmp_path, "scan", "project", "--format", "table")
+    assert "Only examples held Python code, so the examples were scanned." in done.stdout
+
+
+def test_broken_include_setting_is_exit_2(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    write_tree(
+        project, {"svc/app.py": STATEFUL, "pyproject.toml": '[tool.migrator]\ninclude = "x"\n'}
+    )
+    done = migrator_cli(tmp_path, "scan", "project")
+    assert_exit_2_with_one_line(done)
+    assert "tool.migrator.include must be a list of strings" in done.stderr

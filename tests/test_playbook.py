@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from importlib.resources import files
+from pathlib import Path
 
 import pytest
 
-from migrator.model import CATEGORIES
+from migrator.apply.recipes import recipe_for
+from migrator.model import CATEGORIES, Finding
 from migrator.playbook import (
     AUTOMATIONS,
     RUNTIME_STORES,
+    KindEntry,
     Playbook,
     StoreChoice,
     all_playbooks,
@@ -35,6 +41,49 @@ pitfalls = ["Keys."]
 store = "redis"
 why = "Fast."
 """
+
+KIND = """
+[[kinds]]
+kind = "memo_dict"
+title = "Memo dicts"
+what = "A dict memo."
+why = "Each replica fills its own."
+fix = "A shared cache."
+steps = ["Wrap it."]
+rollback = "Flag back."
+effort = "Low."
+automation = "codemod"
+"""
+
+# Kinds of finding that must have a `[[kinds]]` entry in their category's playbook. Kept by
+# hand: a kind is added here when a detector starts to emit it. `app_slot` and
+# `process_object` are where state lives (the application object, an object made by start-up
+# code), reported under each category whose container detector claims them.
+REQUIRED_KINDS = [
+    ("local_file", "local_database"),
+    ("local_file", "django_local_storage"),
+    ("other", "per_process_secret"),
+    ("queue_background", "deferred_work"),
+    ("queue_background", "background_loop"),
+    ("connection_registry", "socketio_no_queue"),
+    ("counter_ratelimit", "django_throttle_local_cache"),
+    *(
+        (category, place)
+        for category in (
+            "session_store",
+            "cache",
+            "app_data",
+            "counter_ratelimit",
+            "lock",
+            "queue_background",
+            "connection_registry",
+            "other",
+        )
+        for place in ("app_slot", "process_object")
+    ),
+]
+PLACES = ("app_slot", "process_object")
+ENTRIES = [(book.category, entry) for book in all_playbooks() for entry in book.kinds]
 
 
 def test_every_category_has_a_playbook_and_no_file_is_stray() -> None:
@@ -166,3 +215,143 @@ def test_parse_names_the_broken_field(change: tuple[str, str], complaint: str) -
 def test_parse_rejects_a_file_named_for_another_category() -> None:
     with pytest.raises(ValueError, match="`category` is 'cache'"):
         parse_playbook(MINIMAL, "lock.toml")
+
+
+# ---- kinds of finding ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("category", "kind"), REQUIRED_KINDS)
+def test_every_required_kind_has_an_entry_in_its_category(category: str, kind: str) -> None:
+    entry = load_playbook(category).kind(kind)
+    assert entry is not None, f"playbooks/{category}.toml has no [[kinds]] entry for {kind!r}"
+    assert entry.kind == kind
+
+
+@pytest.mark.parametrize(("category", "entry"), ENTRIES, ids=[f"{c}-{e.kind}" for c, e in ENTRIES])
+def test_kind_entries_hold_real_guidance(category: str, entry: KindEntry) -> None:
+    assert entry.automation in AUTOMATIONS
+    assert len(entry.steps) >= 3
+    for text in (entry.what, entry.why, entry.fix, entry.rollback, entry.effort, *entry.steps):
+        assert len(text) > 30, text
+        assert text.endswith((".", ".)")), text  # whole sentences
+        assert "\n" not in text and "  " not in text
+
+
+@pytest.mark.parametrize(
+    ("category", "entry"),
+    [(c, e) for c, e in ENTRIES if e.automation != "manual"],
+    ids=[f"{c}-{e.kind}" for c, e in ENTRIES if e.automation != "manual"],
+)
+def test_an_automated_kind_has_a_recipe_that_rewrites_it(category: str, entry: KindEntry) -> None:
+    # A place names no container: stand in the one the category's codemod rewrites.
+    kind = "list" if entry.kind in PLACES else entry.kind
+    finding = Finding(
+        category=category,
+        symbol="ConnectionManager.active_connections",
+        qualname="app.ConnectionManager.active_connections",
+        path="app.py",
+        line=1,
+        confidence="high",
+        message="",
+        automation=entry.automation,
+        kind=kind,
+    )
+    assert recipe_for(finding, "app", "app_stateless", "redis", None) is not None
+
+
+def test_kind_entries_render_after_the_category_text() -> None:
+    book = load_playbook("local_file")
+    assert "## Kinds" not in book.to_markdown()  # SARIF help and plan documents are unchanged
+    section = book.kinds_markdown()
+    assert section.startswith("## Kinds of finding\n")
+    for entry in book.kinds:
+        assert f"### {entry.title} (`{entry.kind}`)" in section
+        assert all(f". {step}\n" in section for step in entry.steps)
+    assert "**What migrator does (manual).**" in section
+    assert load_playbook("server_session_config").kinds_markdown() == ""
+
+
+def test_parse_reads_kind_entries() -> None:
+    book = parse_playbook(MINIMAL + KIND, "cache.toml")
+    assert book.kinds == (
+        KindEntry(
+            kind="memo_dict",
+            title="Memo dicts",
+            what="A dict memo.",
+            why="Each replica fills its own.",
+            fix="A shared cache.",
+            steps=("Wrap it.",),
+            rollback="Flag back.",
+            effort="Low.",
+            automation="codemod",
+        ),
+    )
+    assert book.kind("memo_dict") is book.kinds[0]
+    assert book.kind("lru_cache") is None
+    assert parse_playbook(MINIMAL, "cache.toml").kinds == ()
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        (('automation = "codemod"', 'automation = "rewrite"'), "kind 'memo_dict': `automation`"),
+        (('fix = "A shared cache."', ""), "kind 'memo_dict': `fix`"),
+        (('steps = ["Wrap it."]', "steps = []"), "kind 'memo_dict': `steps`"),
+        (('steps = ["Wrap it."]', 'steps = [""]'), "`memo_dict.steps`"),
+        (('kind = "memo_dict"', 'kind = "Memo Dict"'), "plain `kind`"),
+        (("[[kinds]]", "[kinds]"), "`kinds` must be an array"),
+    ],
+)
+def test_parse_refuses_a_bad_kind_entry_naming_the_file(
+    change: tuple[str, str], complaint: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(complaint)) as caught:
+        parse_playbook(MINIMAL + KIND.replace(*change), "cache.toml")
+    assert str(caught.value).startswith("playbook cache.toml: ")
+
+
+def test_parse_refuses_a_kind_listed_twice() -> None:
+    with pytest.raises(ValueError, match="kind 'memo_dict': listed twice"):
+        parse_playbook(MINIMAL + KIND + KIND, "cache.toml")
+
+
+def _migrator(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "MIGRATOR_DEBUG"}
+    return subprocess.run(
+        [sys.executable, "-m", "migrator", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cli_prints_the_kinds_after_the_playbook(tmp_path: Path) -> None:
+    book = load_playbook("queue_background")
+    done = _migrator(tmp_path, "playbook", "queue_background")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(book.to_markdown())
+    assert done.stdout.endswith(book.kinds_markdown())
+
+
+def test_cli_prints_one_kind(tmp_path: Path) -> None:
+    done = _migrator(tmp_path, "playbook", "local_file", "--kind", "local_database")
+    assert done.returncode == 0, done.stderr
+    entry = load_playbook("local_file").kind("local_database")
+    assert entry is not None and done.stdout == entry.to_markdown(level=1)
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (("playbook", "local_file", "--kind", "dict"), "its kinds: local_database"),
+        (("playbook", "--kind", "local_database"), "needs a CATEGORY"),
+    ],
+)
+def test_cli_refuses_an_unknown_kind_in_one_line(
+    tmp_path: Path, args: tuple[str, ...], complaint: str
+) -> None:
+    done = _migrator(tmp_path, *args)
+    assert done.returncode == 2 and done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1 and complaint in done.stderr

@@ -80,14 +80,38 @@ def _from_git(repo: str, commit: str, dest: Path) -> None:
     dest.mkdir(parents=True)
     archive = subprocess.run(
         ["git", "--git-dir", str(git_dir), "archive", "--format=tar", commit],
-        check=True,
         capture_output=True,
     )
+    if archive.returncode != 0:  # a snapshot without some large or LFS blobs: file by file
+        _copy_blobs(git_dir, commit, dest)
+        return
     with tempfile.TemporaryFile() as tmp:
         tmp.write(archive.stdout)
         tmp.seek(0)
         with tarfile.open(fileobj=tmp) as tf:
             tf.extractall(dest, filter="data")
+
+
+def _copy_blobs(git_dir: Path, commit: str, dest: Path) -> None:
+    """Every regular file of the commit that the snapshot holds, skipping absent blobs."""
+    listing = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "ls-tree", "-r", "-z", commit],
+        check=True,
+        capture_output=True,
+    ).stdout.decode("utf-8", "surrogateescape")
+    for entry in filter(None, listing.split("\0")):
+        meta, _, rel = entry.partition("\t")
+        mode, kind, sha = meta.split()
+        if kind != "blob" or mode not in ("100644", "100755") or rel.startswith("/") or ".." in rel:
+            continue
+        blob = subprocess.run(
+            ["git", "--git-dir", str(git_dir), "cat-file", "blob", sha], capture_output=True
+        )
+        if blob.returncode != 0:
+            continue  # not in the snapshot
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(blob.stdout)
 
 
 def checkout(service: dict, into: Path) -> str:

@@ -23,7 +23,7 @@ from migrator.inventory.cache import (
     save_result,
 )
 from migrator.inventory.deployment import is_deployment_file
-from migrator.inventory.files import list_project_files, module_name
+from migrator.inventory.files import list_project_files, module_name, package_of_root
 from migrator.inventory.parse import ParseJob, ParseOutcome, digest_of, parse_file
 from migrator.model import ScanResult, Skipped
 from migrator.settings import load_settings
@@ -146,9 +146,10 @@ def _scan(
         raise ScanError(f"not a folder: {root} (give the project's root folder)")
     shown_root = display_root if display_root is not None else str(root)
     settings = load_settings(root)
-    files = list_project_files(root, settings.exclude, settings.include_tests)
+    files = list_project_files(root, settings.exclude, settings.include_tests, settings.include)
     packages = frozenset(p.rpartition("/")[0] for p in files.python if p.endswith("__init__.py"))
-    parse_jobs = [ParseJob(p, *module_name(p, packages)) for p in files.python]
+    root_package = package_of_root(root)
+    parse_jobs = [ParseJob(p, *module_name(p, packages, root_package)) for p in files.python]
 
     # With a cache to consult, hash every file first: the digests pick cached facts and tell
     # whether anything changed at all. Without one (a first scan), the workers hash as they parse.
@@ -176,7 +177,14 @@ def _scan(
             except (KeyError, TypeError, ValueError):
                 result = None  # a damaged cache: scan as if there were none
             if result is not None:
-                return replace(result, root=shown_root, seconds=time.perf_counter() - started)
+                # What was left out is counted afresh: the tree's key covers scanned files only.
+                return replace(
+                    result,
+                    root=shown_root,
+                    seconds=time.perf_counter() - started,
+                    left_out=files.left_out,
+                    scanned_examples=files.scanned_examples,
+                )
 
     cached = load_facts(root) if use_cache else {}
     outcomes: dict[str, ParseOutcome] = dict(unreadable)
@@ -235,6 +243,8 @@ def _scan(
         skipped=tuple(sorted(skipped, key=lambda s: s.path)),
         findings=tuple(findings),
         deployment=deployment,
+        left_out=files.left_out,
+        scanned_examples=files.scanned_examples,
     )
     if use_cache:
         save_result(root, _tree_key(root, digests, files.other), result.to_json())

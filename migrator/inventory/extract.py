@@ -59,6 +59,10 @@ _APP_ATTRS = frozenset({"app", "application", "config_dict"})
 # Namespaces the frameworks give for user values: `app.state.x` (Starlette), `app.ctx.x` (Sanic).
 _APP_NAMESPACES = frozenset({"state", "ctx"})
 _CURRENT_APPS = frozenset({"flask.current_app", "quart.current_app"})
+CLOCKS = frozenset(
+    """time.time time.monotonic time.perf_counter time.time_ns time.monotonic_ns
+    datetime.datetime.now datetime.datetime.utcnow datetime.now datetime.utcnow""".split()
+)
 _ALLOW = re.compile(r"#\s*migrator:\s*allow\[([a-z_]+)\]\s*(.*)")
 
 _LITERAL_KINDS = {
@@ -833,6 +837,15 @@ class FactExtractor:
             if type(func) is ast.Attribute and self.scope is not None:
                 self.scope.methods.add(func.attr)  # `Feed().add(x)`, `get_db().refresh()`
             self.expr(func, "call")
+        if (
+            self.scope is not None
+            and type(func) is ast.Attribute
+            and func.attr in ("append", "appendleft", "add", "insert")  # type: ignore[attr-defined]
+            and any(self.is_clock(a) for a in node.args)
+        ):
+            receiver = _receiver_chain(func.value)  # type: ignore[attr-defined]
+            if receiver is not None:
+                self.use(receiver, "stamp", node.lineno)  # times of events per key: rate limits
         if builtin == "getattr" and self.scope is not None and node.args:
             first = node.args[0]
             if type(first) is ast.Name and first.id == "self":  # type: ignore[attr-defined]
@@ -842,6 +855,13 @@ class FactExtractor:
             self.expr(arg, arg_ctx)
         for kw in node.keywords:
             self.expr(kw.value, "arg")
+
+    def is_clock(self, node: ast.expr) -> bool:
+        """`time.time()`, `time.monotonic()`, `datetime.now()` and the like."""
+        if type(node) is not ast.Call:
+            return False
+        chain = dotted(node.func)  # type: ignore[attr-defined]
+        return chain is not None and self.resolve(chain) in CLOCKS
 
     def record_call(self, node: ast.Call, callee: str, target: str = "") -> None:
         self.calls.append(
@@ -877,6 +897,22 @@ def _worth_keeping(
     if root in functions:
         return rest.startswith("cache_") or (not rest and use.ctx in ("call", "arg"))
     return root in roots
+
+
+def _receiver_chain(node: ast.expr) -> str | None:
+    """The container a mutation reaches: `HITS` in `HITS[ip].append(...)` and in
+    `HITS.setdefault(ip, []).append(...)`."""
+    while True:
+        chain = dotted(node)
+        if chain is not None:
+            return chain
+        t = type(node)
+        if t is ast.Subscript:
+            node = node.value  # type: ignore[attr-defined]
+        elif t is ast.Call and type(node.func) is ast.Attribute:  # type: ignore[attr-defined]
+            node = node.func.value  # type: ignore[attr-defined]
+        else:
+            return None
 
 
 def _through_subscript(ctx: str) -> str:

@@ -41,6 +41,7 @@ _CTX_ACCESS = {
     "sub-store": ("write", ""),
     "sub-del": ("delete", ""),
     "sub-aug": ("mutate", "aug-item"),
+    "stamp": ("mutate", "timestamps"),
 }
 
 
@@ -279,18 +280,21 @@ class Project:
         slots: dict[str, tuple[str, Binding]] = {}
         for module, facts in sorted(self.by_module.items()):
             for slot in facts.app_slots:
-                if slot.key in slots or self.owner(module, slot.func) in self.handlers:
+                owner = self.owner(module, slot.func)
+                if slot.key in slots or (
+                    owner in self.handlers and not STARTUP_NAME.match(owner[1].rpartition(".")[2])
+                ):
                     continue  # set while serving a request: not where it is made
                 binding = Binding(slot.display, slot.line, slot.kind, "app", slot.ctor)
                 slots[slot.key] = (f"{module}.{slot.display}", binding)
         for cls in sorted(self.app_classes):
-            module, name = self._split_module(cls)
-            if module is None:
+            cls_module, name = self._split_module(cls)
+            if cls_module is None:
                 continue
-            for b in self.by_module[module].bindings:
-                owner, _, attr = b.name.rpartition(".")
-                if owner == name and b.scope == "instance" and attr not in slots:
-                    slots[attr] = (f"{module}.{b.name}", b)
+            for b in self.by_module[cls_module].bindings:
+                cls_name, _, attr = b.name.rpartition(".")
+                if cls_name == name and b.scope == "instance" and attr not in slots:
+                    slots[attr] = (f"{cls_module}.{b.name}", b)
         return slots
 
     @cached_property
@@ -608,9 +612,10 @@ class Project:
         todo = list(lifetime)
         while todo:  # what a process-lifetime object makes for itself lives as long
             cls = todo.pop()
-            module, name = self._split_module(cls)
-            if module is None:
+            split, name = self._split_module(cls)
+            if split is None:
                 continue
+            module = split
             made = set()
             for b in self.by_module[module].bindings:
                 if b.scope == "instance" and b.kind == "call" and b.name.startswith(name + "."):

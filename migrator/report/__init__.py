@@ -48,14 +48,49 @@ def severity_counts(result: ScanResult) -> str:
 
 
 def summary_line(result: ScanResult) -> str:
-    """One sentence: what was scanned, how long it took, what was found."""
+    """One line: what was scanned, how long it took, what was found, what was left out."""
     scanned = (
         f"Scanned {plural(result.files, 'file')} ({plural(result.lines, 'line')}) "
         f"in {result.seconds:.2f} s"
     )
     if not result.findings:
-        return f"{scanned}: no process-local state found."
-    return f"{scanned}: {plural(len(result.findings), 'finding')} ({severity_counts(result)})."
+        found = f"{scanned}: no process-local state found."
+    else:
+        found = f"{scanned}: {plural(len(result.findings), 'finding')} ({severity_counts(result)})."
+    return " ".join(filter(None, (found, examples_line(result), left_out_line(result))))
+
+
+# How the summary names the Python files each default exclusion left out: (one, several).
+_LEFT_OUT_NOUNS = {
+    "tests": ("test file", "test files"),
+    "migrations": ("migration", "migrations"),
+    "management commands": ("management command", "management commands"),
+    "scripts and tools": ("script or tool", "scripts and tools"),
+    "examples": ("example file", "example files"),
+    "vendored": ("vendored file", "vendored files"),
+}
+
+
+def examples_line(result: ScanResult) -> str:
+    """Why examples were scanned when they were, else empty."""
+    if not result.scanned_examples:
+        return ""
+    return "Only examples held Python code, so the examples were scanned."
+
+
+def left_out_line(result: ScanResult) -> str:
+    """What the default exclusions left out and how to keep it, or empty when nothing."""
+    counts = [(reason, count) for reason, count in result.left_out.items() if count]
+    if not counts:
+        return ""
+    told = ", ".join(
+        f"{count:,} {_LEFT_OUT_NOUNS.get(reason, (reason, reason))[count != 1]}"
+        for reason, count in counts
+    )
+    keep = "`[tool.migrator] include`"
+    if any(reason in ("tests", "examples") for reason, _ in counts):
+        keep = f"`include_tests = true` or {keep}"
+    return f"Left out by default: {told}; {keep} keeps them."
 
 
 def deployment_line(result: ScanResult) -> str:

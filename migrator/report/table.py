@@ -29,7 +29,10 @@ def render_table(result: ScanResult, console: Console) -> None:
         console.print(heading)
         console.print(_findings_table(findings))
         console.print()
-    console.print(Text(summary_line(result), style="bold" if result.findings else "green"))
+    # The summary stays one line whatever the width: it is the line people grep and quote.
+    console.print(
+        Text(summary_line(result), style="bold" if result.findings else "green"), soft_wrap=True
+    )
     if result.skipped:
         console.print(Text(f"Skipped {plural(len(result.skipped), 'file')}:", style="yellow"))
         for skipped in result.skipped:

@@ -17,6 +17,8 @@ from migrator.codemods.broadcast_registry import BroadcastRegistryCodemod
 from migrator.runtime import Component
 
 RUNTIME = "chat._stateless"
+# How long a test waits for a replica to hear Redis: generous, for a loaded 2-core machine.
+LISTEN_WAIT = 60
 
 MANAGER = """
     from fastapi import FastAPI, WebSocket, WebSocketDisconnect
@@ -389,6 +391,9 @@ def test_a_message_reaches_a_socket_held_by_another_replica_only_through_redis(
     try:
         with TestClient(first.app) as left, TestClient(second.app) as right:
             with left.websocket_connect("/ws") as alice, right.websocket_connect("/ws") as bob:
+                if stage == "complete":  # on a loaded machine the listener may start late
+                    for replica in (first, second):
+                        assert replica.ACTIVE_CONNECTIONS_CHANNEL.wait_until_listening(LISTEN_WAIT)
                 alice.send_text("hello")
                 assert alice.receive_text() == "hello"
                 if stage == "complete":
@@ -435,6 +440,9 @@ def test_the_chat_example_reaches_a_user_on_another_replica_only_through_redis(
                 left.websocket_connect("/ws/ann") as ann,
                 right.websocket_connect("/ws/ben") as ben,
             ):
+                if stage == "complete":  # `connect` waits 5 s; a loaded machine may need more
+                    for replica in (first, second):
+                        assert replica.ACTIVE_CONNECTIONS_CHANNEL.wait_until_listening(LISTEN_WAIT)
                 ann.send_text("hello ben")
                 sent = {"type": "message", "user": "ann", "text": "hello ben"}
                 assert ann.receive_json() == sent

@@ -9,6 +9,8 @@ from django.utils.module_loading import import_string
 from libcst.codemod import CodemodContext, CodemodTest
 from migrator.codemods.django_cache_backend import DjangoCacheBackendCodemod
 
+from .conftest import REDIS_URL
+
 
 class DjangoCacheBackendTest(CodemodTest):
     TRANSFORM = DjangoCacheBackendCodemod
@@ -194,7 +196,7 @@ def test_rewritten_settings_build_a_working_cache(
     monkeypatch: pytest.MonkeyPatch, stage: str, backend: str
 ) -> None:
     monkeypatch.setenv("STATELESS_CACHES", stage)
-    monkeypatch.setenv("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("STATELESS_REDIS_URL", REDIS_URL)
     tree = DjangoCacheBackendCodemod(CodemodContext()).transform_module(cst.parse_module(SETTINGS))
     settings: dict[str, Any] = {}
     exec(compile(tree.code, "settings.py", "exec"), settings)

@@ -10,6 +10,8 @@ import redis
 from libcst.codemod import CodemodContext, CodemodTest
 from migrator.codemods.flask_caching_backend import FlaskCachingBackendCodemod
 
+from .conftest import REDIS_URL
+
 
 class FlaskCachingBackendTest(CodemodTest):
     TRANSFORM = FlaskCachingBackendCodemod
@@ -169,7 +171,7 @@ def test_rewritten_app_uses_redis_only_once_switched(
 ) -> None:
     prefix = f"t{uuid.uuid4().hex[:12]}:"
     monkeypatch.setenv("STATELESS_MODE", stage)
-    monkeypatch.setenv("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("STATELESS_REDIS_URL", REDIS_URL)
     tree = FlaskCachingBackendCodemod(CodemodContext()).transform_module(cst.parse_module(APP))
     namespace: dict[str, object] = {"__name__": "shop", "PREFIX": prefix}
     exec(compile(tree.code, "shop.py", "exec"), namespace)
@@ -178,7 +180,7 @@ def test_rewritten_app_uses_redis_only_once_switched(
         cache.set("answer", 42)  # type: ignore[attr-defined]
         assert cache.get("answer") == 42  # type: ignore[attr-defined]
     assert type(cache.cache).__name__ == backend  # type: ignore[attr-defined]
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(REDIS_URL)
     stored = list(client.scan_iter(match=prefix + "*"))
     assert bool(stored) == (stage == "complete")
     if stored:

@@ -10,6 +10,7 @@ environment names (Redis, PostgreSQL) and, for Django, the model database.
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import secrets
 import shutil
@@ -28,8 +29,10 @@ import httpx
 import psycopg
 import redis
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_URL = os.environ.get("MIGRATOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+DATABASE_URL = os.environ.get(
+    "MIGRATOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 # The runtime's PostgreSQL tables (templates/runtime/backends/postgres), rows keyed by namespace.
 RUNTIME_TABLES = ("stateless_values", "stateless_counters")
 STARTUP_SECONDS = 30.0

@@ -69,9 +69,10 @@ def _bad_files(pkg: Path) -> None:
     (pkg / "loop_a.py").symlink_to("loop_b.py")
     (pkg / "loop_b.py").symlink_to("loop_a.py")
     (pkg / "latin1.py").write_bytes(
-        b"# -*- coding: latin-1 -*-\nGREETING = 'caf\xe9'\n_NAME_CACHE = {}\n\n\n"
+        b"# -*- coding: latin-1 -*-\nimport urllib.request\n\nGREETING = 'caf\xe9'\n_NAME_CACHE = {}\n\n\n"
         b"def name(k):\n    if k in _NAME_CACHE:\n        return _NAME_CACHE[k]\n"
-        b"    _NAME_CACHE[k] = GREETING + k\n    return _NAME_CACHE[k]\n"
+        b"    _NAME_CACHE[k] = urllib.request.urlopen(GREETING + k).read()\n"
+        b"    return _NAME_CACHE[k]\n"
     )
 
 

@@ -25,8 +25,9 @@ PROJECT = {
         "def order(item):\n    ORDERS.append(item)\n"
     ),
     "shop/pricing.py": (
-        "_PRICE_CACHE = {}\n\n\ndef price(sku):\n    if sku not in _PRICE_CACHE:\n"
-        "        _PRICE_CACHE[sku] = len(sku)\n    return _PRICE_CACHE[sku]\n"
+        "import requests\n\n_PRICE_CACHE = {}\n\n\ndef price(sku):\n    if sku not in _PRICE_CACHE:\n"
+        "        _PRICE_CACHE[sku] = requests.get('https://prices/' + sku).json()\n"
+        "    return _PRICE_CACHE[sku]\n"
     ),
     "shop/util.py": "def slug(text):\n    return text.lower()\n",
 }

@@ -20,8 +20,10 @@ import redis
 
 from migrator.runtime import Component, render_runtime
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_URL = os.environ.get("MIGRATOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+DATABASE_URL = os.environ.get(
+    "MIGRATOR_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 STAGES = ("off", "dualwrite", "shadow", "live", "rampdown", "complete")
 
 

@@ -85,6 +85,7 @@ class ProjectDetector(ABC):
 
 
 _REGISTRY: list[type[ContainerDetector] | type[ProjectDetector]] = []
+_DISCOVERED = False
 
 
 def register(cls: type) -> type:
@@ -94,12 +95,15 @@ def register(cls: type) -> type:
 
 
 def all_detectors() -> list[type[ContainerDetector] | type[ProjectDetector]]:
-    """Every detector class in this package, imported on first use."""
-    if not _REGISTRY:
+    """Every detector class in this package, imported on first use (a detector module
+    imported earlier by another one registers only itself, so every module is imported)."""
+    global _DISCOVERED
+    if not _DISCOVERED:
         for info in pkgutil.iter_modules(__path__):
             if not info.name.startswith("_"):
                 importlib.import_module(f"{__name__}.{info.name}")
-    return list(_REGISTRY)
+        _DISCOVERED = True
+    return list(dict.fromkeys(_REGISTRY))
 
 
 # ---- helpers shared by detectors ---------------------------------------------

@@ -30,7 +30,8 @@ def reads_changing_data(
             continue
         root, _, rest = use.chain.partition(".")
         target = facts.imports.get(root, "")
-        if target.startswith(DATA_SOURCES) or _ORM_PARTS & set(rest.split(".")):
+        resolved = f"{target}.{rest}" if target and rest else target
+        if resolved.startswith(DATA_SOURCES) or _ORM_PARTS & set(rest.split(".")):
             return True
         hit = project.resolve_use(module, use)
         if hit is not None and hit[0] in state:
@@ -54,7 +55,7 @@ def pure_memo(comp: Component, project: Project) -> bool:
     if any(s.access == "mutate" or s.detail == "rebind" for s in comp.sites if s.changes):
         return False  # grown in place or replaced whole: accumulated data, not looked-up values
     fillers = {s.func for s in comp.sites if s.access == "write" or s.detail == "setdefault"}
-    looked_up = {s.func for s in comp.sites if s.detail in ("in", "get") or s.access == "read"}
+    looked_up = {s.func for s in comp.sites if s.detail in ("in", "get")}
     if not fillers or not fillers <= looked_up:
         return False
     if any(s.access == "delete" and project.serves(s) for s in comp.sites):

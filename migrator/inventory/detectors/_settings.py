@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from migrator.inventory.facts import ConfigItem, ModuleFacts
 from migrator.inventory.symbols import Project
 
+# Settings modules that exist only for the test suite or CI, not for serving.
+TEST_SETTINGS = re.compile(r"(^|/)(tests?|testing|ci)(/|\.py$|_)|(_|/)(tests?|testing|ci)\.py$")
 DJANGO_MARKERS = frozenset({"INSTALLED_APPS", "ROOT_URLCONF", "MIDDLEWARE", "WSGI_APPLICATION"})
 
 

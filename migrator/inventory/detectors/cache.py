@@ -113,13 +113,15 @@ class CacheConfigDetector(ProjectDetector):
         "    return [category]\n\ndef admin_update():\n    products.cache_clear()\n",
         "from flask import Flask\nfrom flask_caching import Cache\napp = Flask(__name__)\n"
         "cache = Cache(app, config={'CACHE_TYPE': 'SimpleCache'})\n",
-        "INSTALLED_APPS = ['django.contrib.sessions']\nROOT_URLCONF = 'urls'\n",
+        "from django.core.cache import cache\nINSTALLED_APPS = ['django.contrib.sessions']\n"
+        "ROOT_URLCONF = 'urls'\n\ndef board_stats():\n    return cache.get('stats')\n",
         "import functools\nfrom shop.models import Product\n\n@functools.lru_cache(maxsize=64)\n"
         "def product_name(pid):\n    return Product.objects.get(pk=pid).name\n",
         "import cachetools\nPRICES = cachetools.TTLCache(maxsize=100, ttl=60)\n\n"
         "@cachetools.cached(PRICES)\ndef price(sku):\n    return 1\n",
     )
     NOT_STATE = (
+        "INSTALLED_APPS = ['django.contrib.sessions']\nROOT_URLCONF = 'urls'\n",
         "import functools\n\n@functools.lru_cache(maxsize=None)\ndef settings():\n    return {}\n",
         "import functools\nimport re\n\n@functools.lru_cache(maxsize=256)\ndef compiled(pattern):\n"
         "    return re.compile(pattern)\n",
@@ -246,6 +248,8 @@ class CacheConfigDetector(ProjectDetector):
         if not configured:
             target = settings[0]
             uses_cache = imports_anything_of(project, "django.core.cache")
+            if not uses_cache:
+                return  # nothing of the service's own keeps values in the implicit cache
             yield finding(
                 self.category,
                 symbol="CACHES",

@@ -19,9 +19,8 @@ from migrator.inventory.detectors._shapes import (
 )
 from migrator.inventory.symbols import Component, Project
 
-RATE_NAME = re.compile(
-    r"rate|limit|throttl|attempt|hits|quota|bucket|window|request|visits|fail|lockout|ban"
-)
+# Only words that say "limit" (`BANNER_TEXT` is no ban list, `PENDING_REQUESTS` no counter).
+RATE_NAME = re.compile(r"rate_?limit|limiter|throttl|attempts|quota|lockout|failed_logins|login_failures")
 COUNT_NAME = re.compile(r"count|seq|sequence|total|next_id|counter|hits|visits|views|serial|num_")
 
 
@@ -56,7 +55,13 @@ class CounterDetector(ContainerDetector):
         if increments(comp):
             kind = "rate_limit" if RATE_NAME.search(name) else "counter_map"
             return Claim("high", "its items are incremented while serving", kind)
-        if RATE_NAME.search(name) and container in ("dict", "defaultdict", "list", "deque"):
+        stamped = any(s.detail == "timestamps" for s in comp.changes)
+        if (stamped or RATE_NAME.search(name)) and container in (
+            "dict",
+            "defaultdict",
+            "list",
+            "deque",
+        ):
             return Claim(
                 "medium",
                 "it records requests per client to limit their rate",

@@ -25,7 +25,7 @@ from migrator.model import Evidence, Finding
 
 THREADS = frozenset({"threading.Thread", "threading.Timer", "multiprocessing.Process"})
 # Work a request can hand off and forget.
-HANDED_OFF = THREADS | frozenset({".submit", ".run_in_executor", ".add_task"})
+HANDED_OFF = THREADS | frozenset({".submit", ".add_task"})  # `run_in_executor` is awaited
 # Work that runs beside the service when started with it.
 LOOPS = HANDED_OFF | frozenset(
     """asyncio.create_task asyncio.ensure_future .create_task .ensure_future .call_later

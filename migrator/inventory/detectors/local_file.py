@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from migrator.inventory.detectors import ProjectDetector, finding, register
 from migrator.inventory.detectors._settings import (
+    TEST_SETTINGS,
     config_items,
     django_settings,
     imports_anything_of,
@@ -131,7 +132,11 @@ class LocalFileDetector(ProjectDetector):
         uses_storage = imports_anything_of(project, "django.core.files.storage")
         if not (file_fields or uses_storage):
             return
-        media = config_items(project, "MEDIA_ROOT")
+        # The setting the service runs with, not the one of its test or CI settings.
+        media = sorted(
+            config_items(project, "MEDIA_ROOT"),
+            key=lambda found: bool(TEST_SETTINGS.search(found[0].path)),
+        )
         facts, line = (media[0][0], media[0][1].line) if media else (settings[0], 1)
         evidence = [
             Evidence(f.path, c.line, "write", c.callee.rpartition(".")[2]) for f, c in file_fields
