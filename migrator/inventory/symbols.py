@@ -600,15 +600,18 @@ class Project:
             for func, _ in facts.globals_declared
         }
         for cls, makers in made_by.items():
-            if any(m in self.handlers for m in makers):
-                continue
-            if any(self._lifetime_maker(m, f, globals_set) for m, f in makers):
+            kept = [self._lifetime_maker(m, f, globals_set) for m, f in makers]
+            if "kept" in kept:  # into a global, by a memoised provider, at import
                 lifetime.add(cls)
+            elif "started" in kept and not any(self._per_request_maker(*m) for m in makers):
+                lifetime.add(cls)
+        # What a class makes in `__init__` or its start-up methods lives as long as its object.
         made_in_methods: dict[tuple[str, str], set[str]] = defaultdict(set)
         for cls, makers in made_by.items():
             for module, func in makers:
-                if "." in func:
-                    made_in_methods[(module, func.partition(".")[0])].add(cls)
+                owner, dot, method = func.partition(".")
+                if dot and (STARTUP_NAME.match(method) or RUNNING_NAME.match(method)):
+                    made_in_methods[(module, owner)].add(cls)
         todo = list(lifetime)
         while todo:  # what a process-lifetime object makes for itself lives as long
             cls = todo.pop()
@@ -630,7 +633,7 @@ class Project:
                 if found is not None:
                     made.add(found)
             for found in made - lifetime:
-                if not any(m in self.handlers for m in made_by.get(found, ())):
+                if not any(self._per_request_maker(*m) for m in made_by.get(found, ())):
                     lifetime.add(found)
                     todo.append(found)
         return frozenset(lifetime)
@@ -680,6 +683,20 @@ class Project:
             return None
         return found[0]
 
+    def _per_request_maker(self, module: str, func: str) -> bool:
+        """Whether what a function makes is made per request: a handler, or a module-level
+        function that handlers call (methods are reached too loosely to say)."""
+        if (module, func) in self.handlers:
+            return True
+        serving = self.serving
+        return (
+            serving is not None
+            and "." not in func
+            and (module, func) in serving
+            and not STARTUP_NAME.match(func)
+            and not FACTORY_NAME.match(func)
+        )
+
     def starts_with_service(self, module: str, func: str) -> bool:
         """Whether a function runs once as the service starts: a factory, a start-up hook,
         `main`, or a function only called at import."""
@@ -688,22 +705,23 @@ class Project:
             return True
         return f"{module}.{func}" in self.import_time_only
 
-    def _lifetime_maker(self, module: str, func: str, globals_set: set[tuple[str, str]]) -> bool:
-        """Whether what a function makes outlives the call: import time, start-up code, a
-        memoised provider, or a function that stores into a global."""
+    def _lifetime_maker(self, module: str, func: str, globals_set: set[tuple[str, str]]) -> str:
+        """How long what a function makes lives: "kept" when it is made at import, into a
+        global or by a memoised provider (a singleton, whoever asks for it); "started" when
+        made by start-up code (a factory, a start-up hook, `main`); '' otherwise."""
         if not func:
-            return True
-        last = func.rpartition(".")[2]
-        if STARTUP_NAME.match(last) or FACTORY_NAME.match(last):
-            return True
-        if (module, func) in globals_set:
-            return True
+            return "kept"
+        if "." in func:
+            return ""  # a method: what it makes lives as long as its object (see above)
         binding = self._bindings[module].get(func)
-        if binding is not None and any(
-            str(d[1]).rpartition(".")[2] in ("lru_cache", "cache") for d in binding.decorators
+        if (module, func) in globals_set or (
+            binding is not None
+            and any(str(d[1]).rpartition(".")[2] in ("lru_cache", "cache") for d in binding.decorators)
         ):
-            return True
-        return f"{module}.{func}" in self.import_time_only
+            return "kept"
+        if STARTUP_NAME.match(func) or FACTORY_NAME.match(func):
+            return "started"
+        return "started" if f"{module}.{func}" in self.import_time_only else ""
 
 
 STARTUP_NAME = re.compile(
@@ -714,6 +732,8 @@ FACTORY_NAME = re.compile(
     r"_*(create|make|build|get|new)_(app|application|server|api)|app_factory|main|serve|run_app|"
     r"run_server|lifespan"
 )
+# Methods a long-lived object runs once to start serving (`Server.run()` makes the managers).
+RUNNING_NAME = re.compile(r"_*(run|start|serve|serve_forever|main)$")
 COMMAND_PATH = re.compile(
     r"(^|/)(cli|commands|scripts|bin|management)(/|$)|(^|/)(cli|__main__|manage)\.py$"
 )
