@@ -1,12 +1,13 @@
 """The `migrator` command line: scan, plan, apply, check, wizard, playbook.
 
-Exit status (DESIGN.md): 0 done; 1 `check` found new local state; 2 bad input, with a
-one-line reason on stderr and never a traceback.
+Exit status (DESIGN.md): 0 done; 1 `check` found new local state, or `scan --error` found
+something; 2 bad input, with a one-line reason on stderr and never a traceback.
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import json
 import os
 import sys
@@ -41,9 +42,26 @@ def err() -> Console:
 
 class ScanFormat(str, Enum):
     table = "table"
+    concise = "concise"
     json = "json"
     sarif = "sarif"
     markdown = "markdown"
+
+
+class Severity(str, Enum):
+    note = "note"
+    warning = "warning"
+    error = "error"
+
+
+class Confidence(str, Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+# Piped or written to a file, a table is as wide as its rows: nothing to fold a line for.
+UNWRAPPED_WIDTH = 10_000
 
 
 def out_console() -> Console:
@@ -129,11 +147,59 @@ def scan(
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Parse every file, ignoring the cache."
     ),
+    select: list[str] = typer.Option(
+        [],
+        "--select",
+        metavar="CATEGORY",
+        help="Show only these categories (repeat, or separate with commas).",
+    ),
+    ignore: list[str] = typer.Option(
+        [],
+        "--ignore",
+        metavar="CATEGORY",
+        help="Leave these categories out (repeat, or separate with commas).",
+    ),
+    min_severity: Severity = typer.Option(
+        Severity.note, "--min-severity", help="Leave out findings below this severity."
+    ),
+    min_confidence: Confidence = typer.Option(
+        Confidence.low, "--min-confidence", help="Leave out findings below this confidence."
+    ),
+    error: bool = typer.Option(
+        False, "--error", help="Exit 1 when any finding passes the filters (default: exit 0)."
+    ),
+    exit_zero: bool = typer.Option(
+        False, "--exit-zero", help="Exit 0 whatever is found, even with --error."
+    ),
 ) -> None:
-    """Inventory every stateful component: sessions, caches, counters, locks, files, ..."""
-    result = run_scan(path, jobs, not no_cache)
+    """Inventory every stateful component: sessions, caches, counters, locks, files, ...
+
+    The filters apply to every format, JSON included.
+
+    Exit status: 0 whatever is found, by default.
+
+    --error: exit 1 when a finding passes the filters. --exit-zero: exit 0, even with --error.
+
+    Bad input (no such path, unknown category) exits 2.
+    """
+    from migrator.report import FindingFilter, parse_categories
+
+    try:
+        chosen = FindingFilter(
+            select=parse_categories(select, "--select"),
+            ignore=parse_categories(ignore, "--ignore"),
+            min_severity=min_severity.value,
+            min_confidence=min_confidence.value,
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    result, hidden = chosen.apply(run_scan(path, jobs, not no_cache))
     if format is ScanFormat.json:
         emit(json.dumps(result.to_json(), indent=2), output)
+    elif format is ScanFormat.concise:
+        from migrator.report.concise import to_concise
+
+        emit(to_concise(result, hidden), output)
     elif format is ScanFormat.sarif:
         from migrator.report.sarif import to_sarif
 
@@ -143,16 +209,20 @@ def scan(
 
         emit(to_markdown(result), output)
     else:
+        from rich.console import Console
+
         from migrator.report.table import render_table
 
         if output is not None:
-            from rich.console import Console
-
-            console = Console(record=True, width=120, file=open(os.devnull, "w"))  # noqa: SIM115
-            render_table(result, console)
+            console = Console(record=True, width=UNWRAPPED_WIDTH, file=io.StringIO())
+            render_table(result, console, hidden)
             emit(console.export_text(), output)
+        elif sys.stdout.isatty():
+            render_table(result, out_console(), hidden)
         else:
-            render_table(result, out_console())
+            render_table(result, Console(width=UNWRAPPED_WIDTH), hidden)
+    if error and not exit_zero and result.findings:
+        raise typer.Exit(1)
 
 
 @app.command()

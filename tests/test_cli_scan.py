@@ -49,10 +49,15 @@ SHOP = {
     "shop/uploads.py": """
         import os
 
+        from flask import Blueprint, request
+
         UPLOAD_FOLDER = "uploads"
+        bp = Blueprint("uploads", __name__)
 
 
-        def upload(f):
+        @bp.post("/upload")
+        def upload():
+            f = request.files["image"]
             f.save(os.path.join(UPLOAD_FOLDER, f.filename))
         """,
 }
@@ -499,3 +504,178 @@ def test_broken_include_setting_is_exit_2(tmp_path: Path) -> None:
     done = migrator_cli(tmp_path, "scan", "project")
     assert_exit_2_with_one_line(done)
     assert "tool.migrator.include must be a list of strings" in done.stderr
+
+
+# ---- concise output, filters and exit statuses -----------------------------------------
+
+JOBS = """
+    import threading
+
+    from flask import Flask
+
+    app = Flask(__name__)
+
+
+    def send_receipt(order):
+        print(order)
+
+
+    @app.route("/checkout")
+    def checkout_view():
+        threading.Thread(target=send_receipt, args=(1,)).start()
+        return "ok"
+    """
+
+
+@pytest.fixture
+def shop_with_jobs(tmp_path: Path) -> Path:
+    """The shop plus deferred work: a `note` of `low` confidence beside four `high` warnings."""
+    write_tree(tmp_path / "project", {**SHOP, "shop/jobs.py": JOBS})
+    return tmp_path
+
+
+def test_concise_is_one_line_a_finding_by_path_and_line_then_the_summary(
+    shop_with_jobs: Path,
+) -> None:
+    done = migrator_cli(shop_with_jobs, "scan", "project", "--format", "concise")
+    assert done.returncode == 0, done.stderr
+    *findings, summary = done.stdout.splitlines()
+    assert findings == [
+        "shop/jobs.py:13:1: queue_background note checkout_view — `checkout_view` hands work to "
+        "a thread or executor of this process and does not wait for it: the work lives only in "
+        "that process's memory, so it is lost when the replica is stopped, replaced or scaled "
+        "in, and nothing retries it.",
+        "shop/state.py:1:1: session_store warning SESSIONS — `SESSIONS` lives in process memory "
+        "and is changed in 2 places by `add`, `login`; it maps session ids or tokens to user "
+        "data, and its values are changed in place (a read-modify-write once in a store).",
+        "shop/state.py:2:1: counter_ratelimit warning ORDER_SEQ — `ORDER_SEQ` lives in process "
+        "memory and is changed in 1 place by `checkout`; it is a number incremented while "
+        "serving.",
+        "shop/uploads.py:5:1: local_file warning UPLOAD_FOLDER — `UPLOAD_FOLDER` writes uploaded "
+        "files to the local disk in 1 place: other replicas cannot read it and a replaced "
+        "machine loses it.",
+        "shop/views.py:6:1: lock warning LOCK — `LOCK` is a `threading.Lock` taken in 1 places "
+        "around shared state; it only excludes threads of one process, so two replicas run the "
+        "guarded code at once.",
+    ]
+    assert summary.startswith("Scanned 5 files (")
+    assert summary.endswith(": 5 findings (4 warnings, 1 note).")
+
+
+ALL_BUT_JOBS = ["SESSIONS", "ORDER_SEQ", "UPLOAD_FOLDER", "LOCK"]
+
+
+def concise_symbols(cwd: Path, *args: str) -> list[str]:
+    done = migrator_cli(cwd, "scan", "project", "--format", "concise", *args)
+    assert done.returncode == 0, done.stderr
+    return [line.split()[3] for line in done.stdout.splitlines()[:-1]]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--select", "lock"), ["LOCK"]),
+        (("--select", "lock,local_file"), ["UPLOAD_FOLDER", "LOCK"]),
+        (("--select", "lock", "--select", "session_store"), ["SESSIONS", "LOCK"]),
+        (("--ignore", "queue_background,session_store"), ["ORDER_SEQ", "UPLOAD_FOLDER", "LOCK"]),
+        (("--min-severity", "warning"), ALL_BUT_JOBS),
+        (("--min-severity", "error"), []),
+        (("--min-confidence", "medium"), ALL_BUT_JOBS),
+        (("--min-confidence", "low"), ["checkout_view", *ALL_BUT_JOBS]),
+        # Combined, every filter must pass: ignore wins over select.
+        (
+            ("--select", "lock,queue_background,local_file", "--ignore", "local_file"),
+            ["checkout_view", "LOCK"],
+        ),
+        (("--select", "lock,queue_background", "--min-confidence", "high"), ["LOCK"]),
+        (
+            ("--ignore", "lock", "--min-severity", "warning", "--min-confidence", "high"),
+            ["SESSIONS", "ORDER_SEQ", "UPLOAD_FOLDER"],
+        ),
+    ],
+)
+def test_filters_alone_and_combined(
+    shop_with_jobs: Path, args: tuple[str, ...], expected: list[str]
+) -> None:
+    assert concise_symbols(shop_with_jobs, *args) == expected
+
+
+def test_the_summary_says_how_many_the_filters_hid(shop_with_jobs: Path) -> None:
+    done = migrator_cli(shop_with_jobs, "scan", "project", "--select", "lock")
+    assert done.returncode == 0, done.stderr
+    assert "1 finding (1 warning); 4 more hidden by the filters." in done.stdout
+    done = migrator_cli(
+        shop_with_jobs, "scan", "project", "-f", "concise", "--min-severity", "error"
+    )
+    assert done.stdout.splitlines()[-1].endswith(": no finding passes the filters (5 hidden).")
+
+
+def test_json_holds_only_the_filtered_findings_and_keeps_the_contract(
+    shop_with_jobs: Path,
+) -> None:
+    full = scan_json(shop_with_jobs, "project")
+    doc = scan_json(shop_with_jobs, "project", "--ignore", "lock", "--min-confidence", "high")
+    assert sorted(Draft202012Validator(SCAN_SCHEMA).iter_errors(doc), key=str) == []
+    assert doc["schema_version"] == 1
+    assert symbols(doc) == {"SESSIONS", "ORDER_SEQ", "UPLOAD_FOLDER"}
+    assert doc["stats"] == full["stats"] | {"seconds": doc["stats"]["seconds"]}
+    kept = {f["id"]: f for f in full["findings"]}
+    assert all(f == kept[f["id"]] for f in doc["findings"])  # every field, unchanged
+
+
+def test_sarif_and_markdown_are_filtered_too(shop_with_jobs: Path) -> None:
+    sarif = migrator_cli(shop_with_jobs, "scan", "project", "-f", "sarif", "--select", "lock")
+    assert [r["ruleId"] for r in json.loads(sarif.stdout)["runs"][0]["results"]] == ["lock"]
+    markdown = migrator_cli(shop_with_jobs, "scan", "project", "-f", "markdown", "--select", "lock")
+    assert "LOCK" in markdown.stdout and "SESSIONS" not in markdown.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        ((), 0),  # by default a scan reports; it does not fail
+        (("--error",), 1),
+        (("--error", "--select", "lock"), 1),
+        (("--error", "--min-severity", "error"), 0),  # nothing passes the filters
+        (("--error", "--exit-zero"), 0),
+        (("--exit-zero",), 0),
+    ],
+)
+def test_exit_status_with_error_and_exit_zero(
+    shop_with_jobs: Path, args: tuple[str, ...], code: int
+) -> None:
+    for fmt in ("concise", "json"):
+        done = migrator_cli(shop_with_jobs, "scan", "project", "--format", fmt, *args)
+        assert done.returncode == code, done.stderr
+        assert done.stderr == ""
+
+
+@pytest.mark.parametrize("option", ["--select", "--ignore"])
+def test_an_unknown_category_is_one_line_naming_the_allowed_ones(shop: Path, option: str) -> None:
+    done = migrator_cli(shop, "scan", "project", option, "lock,sessions", "--error")
+    assert_exit_2_with_one_line(done)
+    assert done.stdout == ""
+    assert "'sessions'" in done.stderr and option in done.stderr
+    assert all(category in done.stderr for category in CATEGORIES)
+
+
+def test_help_documents_the_filters_and_exit_statuses(tmp_path: Path) -> None:
+    done = migrator_cli(tmp_path, "scan", "--help", env={"COLUMNS": "200"})
+    for word in ("concise", "--select", "--ignore", "--min-severity", "--min-confidence"):
+        assert word in done.stdout
+    assert "--error" in done.stdout and "exit 1" in done.stdout
+    assert "--exit-zero" in done.stdout
+
+
+def test_piped_table_keeps_long_paths_and_sentences_whole(tmp_path: Path) -> None:
+    deep = "/".join(f"package_{n:02d}" for n in range(12))
+    tree = {f"{deep}/__init__.py": "", f"{deep}/state.py": STATEFUL}
+    write_tree(tmp_path / "project", tree)
+    done = migrator_cli(tmp_path, "scan", "project")
+    assert done.returncode == 0, done.stderr
+    assert f"{deep}/state.py:1" in done.stdout  # on one line, neither folded nor cut
+    assert "…" not in done.stdout
+    assert any(
+        line.startswith("Next: ") and line.endswith("phased plan.")
+        for line in done.stdout.splitlines()
+    )

@@ -59,6 +59,10 @@ _APP_ATTRS = frozenset({"app", "application", "config_dict"})
 # Namespaces the frameworks give for user values: `app.state.x` (Starlette), `app.ctx.x` (Sanic).
 _APP_NAMESPACES = frozenset({"state", "ctx"})
 _CURRENT_APPS = frozenset({"flask.current_app", "quart.current_app"})
+WORK_HANDLES = frozenset(
+    """threading.Thread threading.Timer multiprocessing.Process asyncio.create_task
+    asyncio.ensure_future""".split()
+)
 CLOCKS = frozenset(
     """time.time time.monotonic time.perf_counter time.time_ns time.monotonic_ns
     datetime.datetime.now datetime.datetime.utcnow datetime.now datetime.utcnow""".split()
@@ -815,6 +819,14 @@ class FactExtractor:
                     if callee.partition(".")[0] in WATCHED_ROOTS or callee == "open"
                     else "." + method,
                 )
+            elif (method == "open" or "write" in method) and method != "write":
+                mode = _write_mode(node)
+                if mode is not None:  # `dest.open("wb")`, `atomic_write(path, "wt")`
+                    self.record_call(node, "." + method)
+                    if mode == 0 and type(func) is ast.Attribute:  # the receiver is the path
+                        last = self.calls[-1]
+                        receiver = self.summarize(func.value)  # type: ignore[attr-defined]
+                        self.calls[-1] = last._replace(args=(receiver, *last.args))
             if "." in chain and method in CONFIG_METHODS:
                 owner = chain.rpartition(".")[0].rpartition(".")[2]
                 if owner == "config":
@@ -841,11 +853,20 @@ class FactExtractor:
             self.scope is not None
             and type(func) is ast.Attribute
             and func.attr in ("append", "appendleft", "add", "insert")  # type: ignore[attr-defined]
-            and any(self.is_clock(a) for a in node.args)
+            and node.args
         ):
-            receiver = _receiver_chain(func.value)  # type: ignore[attr-defined]
-            if receiver is not None:
-                self.use(receiver, "stamp", node.lineno)  # times of events per key: rate limits
+            # What is added says what the container holds: times of events per key (a rate
+            # limit), or threads, tasks and futures (work running in this process).
+            held = (
+                "stamp"
+                if any(self.is_clock(a) for a in node.args)
+                else "work"
+                if any(self.is_work(a) for a in node.args)
+                else ""
+            )
+            holder = _receiver_chain(func.value) if held else None  # type: ignore[attr-defined]
+            if holder is not None:
+                self.use(holder, held, node.lineno)
         if builtin == "getattr" and self.scope is not None and node.args:
             first = node.args[0]
             if type(first) is ast.Name and first.id == "self":  # type: ignore[attr-defined]
@@ -863,6 +884,15 @@ class FactExtractor:
         chain = dotted(node.func)  # type: ignore[attr-defined]
         return chain is not None and self.resolve(chain) in CLOCKS
 
+    def is_work(self, node: ast.expr) -> bool:
+        """A thread, process, task or future: `Thread(...)`, `executor.submit(f)`,
+        `asyncio.create_task(c)`, or a local bound to one."""
+        summary = self.summarize(node)
+        if summary[0] != "call":
+            return False
+        callee = str(summary[1])
+        return callee in WORK_HANDLES or callee.endswith((".submit", ".create_task"))
+
     def record_call(self, node: ast.Call, callee: str, target: str = "") -> None:
         self.calls.append(
             CallSite(
@@ -874,6 +904,31 @@ class FactExtractor:
                 target=target,
             )
         )
+
+
+def _write_mode(node: ast.Call) -> int | None:
+    """The position of a constant file mode that writes (`"wb"`, `"a"`) among a call's
+    arguments (-1 for `mode=`), or None when it has none."""
+    for i, arg in enumerate(node.args):
+        if type(arg) is ast.Constant and _writes(arg.value):  # type: ignore[attr-defined]
+            return i
+    for kw in node.keywords:
+        if kw.arg == "mode" and type(kw.value) is ast.Constant and _writes(kw.value.value):  # type: ignore[attr-defined]
+            return -1
+    return None
+
+
+def _writes(mode: object) -> bool:
+    return (
+        isinstance(mode, str)
+        and 0 < len(mode) <= 4
+        and set(mode) <= _MODE_CHARS
+        and bool(set(mode) & _WRITE_CHARS)
+    )
+
+
+_MODE_CHARS = frozenset("rwabxt+")
+_WRITE_CHARS = frozenset("wax+")
 
 
 def _worth_keeping(

@@ -46,7 +46,9 @@ class Use(NamedTuple):
 class CallSite(NamedTuple):
     """A call to a watched library or method, with its arguments summarised."""
 
-    callee: str  # resolved through imports: "shelve.open", "open", ".save" for a method call
+    callee: str  # resolved through imports: "shelve.open", "open", ".save" for a method call;
+    # a call given a writing mode: `p.open("wb")` as ".open" with `p` put first in args,
+    # `atomic_write(path, "wt")` as ".atomic_write"
     line: int
     args: tuple[Summary, ...]
     kwargs: tuple[tuple[str, Summary], ...]

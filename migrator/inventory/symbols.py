@@ -42,6 +42,7 @@ _CTX_ACCESS = {
     "sub-del": ("delete", ""),
     "sub-aug": ("mutate", "aug-item"),
     "stamp": ("mutate", "timestamps"),
+    "work": ("mutate", "work"),
 }
 
 
@@ -131,6 +132,9 @@ class Project:
         # component qualname -> the project class it is made from, when that class extends
         # a library container, queue or lock (filled with `components`)
         self.subclass_instances: dict[str, str] = {}
+        self._attributes: dict[tuple[str, str, str], tuple[str, Binding, str] | None] = {}
+        # Answers that detectors compute from the project and ask for again, for one scan.
+        self.memo: dict[tuple[object, ...], object] = {}
 
     def module_name(self, facts: ModuleFacts) -> str:
         return self._module_of_path[facts.path]
@@ -216,6 +220,14 @@ class Project:
         self, module: str, cls: str, attr_chain: str
     ) -> tuple[str, Binding, str] | None:
         """What `self.<attr_chain>` names inside a method of `cls`, looking through project bases."""
+        key = (module, cls, attr_chain)
+        if key not in self._attributes:  # memoised: a class's methods use the same attributes
+            self._attributes[key] = self._attribute_binding(module, cls, attr_chain)
+        return self._attributes[key]
+
+    def _attribute_binding(
+        self, module: str, cls: str, attr_chain: str
+    ) -> tuple[str, Binding, str] | None:
         seen = set()
         todo = [(module, cls)]
         attr, dot, rest = attr_chain.partition(".")
@@ -446,12 +458,15 @@ class Project:
         graph = self.call_graph
         methods = self._methods_by_name
         called = self._method_names_called
+        names_done: set[str] = set()
         while todo:
             caller = todo.pop()
             # `obj.refresh()` may reach any project method of that name: the objects' types
             # are unknown, so every such method counts as reached (over, never under).
             names = called.get(caller, ())
-            reached = [m for name in names for m in methods.get(name, ())]
+            fresh = [name for name in names if name not in names_done]
+            names_done.update(fresh)
+            reached = [m for name in fresh for m in methods.get(name, ())]
             if "*" in names and "." in caller[1]:  # `getattr(self, "do_" + verb)()`
                 cls = caller[1].partition(".")[0]
                 reached += [(caller[0], b.name) for b in self.by_module[caller[0]].bindings
@@ -489,6 +504,8 @@ class Project:
     def serves(self, site: Site) -> bool:
         """Whether a site runs while serving a request: in a handler or something it calls."""
         module, func = self.owner(site.module, site.func)
+        if (module, func) in self.handlers:
+            return True  # a route named `load_user` serves, whatever its name suggests
         if STARTUP_NAME.match(func.rpartition(".")[2]):
             return False  # by convention run once while the application starts
         serving = self.serving
@@ -520,6 +537,26 @@ class Project:
         if owner is not None and owner.kind == "class":
             return False  # a method runs whenever the object is used
         return f"{site.module}.{top}" in self.import_time_only
+
+    def uses_in(self, module: str, func: str) -> list[Use]:
+        """The uses inside a function of `module` and the functions nested in it."""
+        by_func = self._uses_by_function.get(module, {})
+        found = list(by_func.get(func, ()))
+        prefix = func + "."
+        for name, uses in by_func.items():
+            if name.startswith(prefix):
+                found.extend(uses)
+        return found
+
+    @cached_property
+    def _uses_by_function(self) -> dict[str, dict[str, list[Use]]]:
+        out: dict[str, dict[str, list[Use]]] = {}
+        for module, facts in self.by_module.items():
+            table: dict[str, list[Use]] = defaultdict(list)
+            for use in facts.uses:
+                table[use.func].append(use)
+            out[module] = table
+        return out
 
     @cached_property
     def state_qualnames(self) -> frozenset[str]:
@@ -584,12 +621,17 @@ class Project:
         made_by: dict[str, set[tuple[str, str]]] = defaultdict(set)
         for module, facts in self.by_module.items():
             for use in facts.uses:
-                if use.ctx != "call" or use.chain.partition(".")[0] in ("self", "cls", "@app"):
+                # Classes are named in CapWords: a cheap test that skips most calls.
+                if use.ctx != "call" or not use.chain.rpartition(".")[2][:1].isupper():
+                    continue
+                if use.chain.partition(".")[0] in ("self", "cls", "@app"):
                     continue
                 cls = self._class_named(module, use.chain)
                 if cls is not None:
                     made_by[cls].add(self.owner(module, use.func))
             for chain in facts.import_time_calls:
+                if not chain.rpartition(".")[2][:1].isupper():
+                    continue
                 cls = self._class_named(module, chain)
                 if cls is not None:
                     made_by[cls].add((module, ""))

@@ -6,6 +6,8 @@ sentences, so every format says the same thing in the same order.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from migrator.model import CATEGORIES, CONFIDENCES, Finding, ScanResult
 
 SEVERITIES = ("error", "warning", "note")
@@ -47,17 +49,64 @@ def severity_counts(result: ScanResult) -> str:
     return ", ".join(plural(sum(1 for f in result.findings if f.severity == s), s) for s in seen)
 
 
-def summary_line(result: ScanResult) -> str:
-    """One line: what was scanned, how long it took, what was found, what was left out."""
+def summary_line(result: ScanResult, hidden: int = 0) -> str:
+    """One line: what was scanned, how long it took, what was found, what was left out.
+
+    `hidden` counts findings the command line's filters left out; they are named so that an
+    empty filtered scan does not read as a clean one.
+    """
     scanned = (
         f"Scanned {plural(result.files, 'file')} ({plural(result.lines, 'line')}) "
         f"in {result.seconds:.2f} s"
     )
-    if not result.findings:
-        found = f"{scanned}: no process-local state found."
+    if result.findings:
+        found = f"{scanned}: {plural(len(result.findings), 'finding')} ({severity_counts(result)})"
+        found += f"; {hidden:,} more hidden by the filters." if hidden else "."
+    elif hidden:
+        found = f"{scanned}: no finding passes the filters ({hidden:,} hidden)."
     else:
-        found = f"{scanned}: {plural(len(result.findings), 'finding')} ({severity_counts(result)})."
+        found = f"{scanned}: no process-local state found."
     return " ".join(filter(None, (found, examples_line(result), left_out_line(result))))
+
+
+@dataclass(frozen=True)
+class FindingFilter:
+    """Which findings a view shows: `--select`/`--ignore` by category, minimum severity and
+    confidence. The default shows everything."""
+
+    select: frozenset[str] = frozenset()  # empty: every category
+    ignore: frozenset[str] = frozenset()
+    min_severity: str = "note"
+    min_confidence: str = "low"
+
+    def shows(self, finding: Finding) -> bool:
+        return (
+            (not self.select or finding.category in self.select)
+            and finding.category not in self.ignore
+            and _rank(finding.severity, SEVERITIES) <= _rank(self.min_severity, SEVERITIES)
+            and _rank(finding.confidence, CONFIDENCES) <= _rank(self.min_confidence, CONFIDENCES)
+        )
+
+    def apply(self, result: ScanResult) -> tuple[ScanResult, int]:
+        """The result with only the findings shown, and how many were hidden."""
+        shown = tuple(f for f in result.findings if self.shows(f))
+        return replace(result, findings=shown), len(result.findings) - len(shown)
+
+
+def parse_categories(values: list[str], option: str) -> frozenset[str]:
+    """Categories from repeated and comma-separated option values.
+
+    Raises `ValueError` with a one-line message naming the allowed categories.
+    """
+    names = {name.strip() for value in values for name in value.split(",") if name.strip()}
+    unknown = sorted(names - set(CATEGORIES))
+    if unknown:
+        noun = "category" if len(unknown) == 1 else "categories"
+        raise ValueError(
+            f"unknown {noun} {', '.join(map(repr, unknown))} for `{option}`; "
+            f"allowed: {', '.join(CATEGORIES)}"
+        )
+    return frozenset(names)
 
 
 # How the summary names the Python files each default exclusion left out: (one, several).

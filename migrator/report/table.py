@@ -15,8 +15,11 @@ _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "note": "cyan"}
 _CONFIDENCE_STYLE = {"high": "bold", "medium": "", "low": "dim"}
 
 
-def render_table(result: ScanResult, console: Console) -> None:
-    """Print the findings grouped by category, the summary and any skipped files."""
+def render_table(result: ScanResult, console: Console, hidden: int = 0) -> None:
+    """Print the findings grouped by category, the summary and any skipped files.
+
+    `hidden` counts findings the command line's filters left out, for the summary line.
+    """
     warning = deployment_line(result) if result.findings else ""
     if warning:
         console.print(Text(warning, style="bold red"))
@@ -31,7 +34,8 @@ def render_table(result: ScanResult, console: Console) -> None:
         console.print()
     # The summary stays one line whatever the width: it is the line people grep and quote.
     console.print(
-        Text(summary_line(result), style="bold" if result.findings else "green"), soft_wrap=True
+        Text(summary_line(result, hidden), style="bold" if result.findings else "green"),
+        soft_wrap=True,
     )
     if result.skipped:
         console.print(Text(f"Skipped {plural(len(result.skipped), 'file')}:", style="yellow"))
@@ -51,7 +55,8 @@ def _findings_table(findings: list[Finding]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("severity", no_wrap=True)
     table.add_column("confidence", no_wrap=True)
-    table.add_column("location", overflow="fold")
+    # A path wraps inside its cell when the terminal is narrow, and is never cut with an ellipsis.
+    table.add_column("location", overflow="fold", no_wrap=False)
     table.add_column("symbol", overflow="fold")
     table.add_column("store", no_wrap=True)
     table.add_column("automation", no_wrap=True)

@@ -23,18 +23,26 @@ def reads_changing_data(
     """Whether a function's result can change while the service runs: it reads state that
     the service changes (other than `exclude`), a database or another service (directly or
     through what it calls)."""
+    key = ("reads_changing_data", module, func, depth, exclude)
+    known = project.memo.get(key)  # the same fillers and callees are asked about again
+    if known is None:
+        known = project.memo[key] = _reads_changing_data(project, module, func, depth, exclude)
+    return bool(known)
+
+
+def _reads_changing_data(
+    project: Project, module: str, func: str, depth: int, exclude: str
+) -> bool:
     facts = project.by_module[module]
-    state = project.state_qualnames - {exclude}
-    for use in facts.uses:
-        if use.func != func and not use.func.startswith(func + "."):
-            continue
+    state = project.state_qualnames
+    for use in project.uses_in(module, func):
         root, _, rest = use.chain.partition(".")
         target = facts.imports.get(root, "")
         resolved = f"{target}.{rest}" if target and rest else target
         if resolved.startswith(DATA_SOURCES) or _ORM_PARTS & set(rest.split(".")):
             return True
         hit = project.resolve_use(module, use)
-        if hit is not None and hit[0] in state:
+        if hit is not None and hit[0] in state and hit[0] != exclude:
             return True
     if depth:
         for callee_module, callee in project.call_graph.get((module, func), ()):

@@ -5,12 +5,14 @@ at import, or by a module-level factory, start-up hook or `main`): every replica
 scheduled work runs once per replica and its in-memory progress differs between them.
 And work that request handlers, or what they call, hand off and forget
 (`Thread(target=send).start()`, an executor's `submit`, `BackgroundTasks.add_task`,
-project subclasses of `threading.Thread`): it lives
+a project subclass of `threading.Thread` that serving code makes): it lives
 only in that process's memory, so it is lost when the replica is stopped or scaled in,
-and nothing retries it (a note). One finding per function. Ignores: `asyncio` tasks made
-while serving a request (concurrency inside the request, awaited or tied to its
-connection), worker threads that drain an in-process queue (the queue is the finding),
-command-line tools.
+and nothing retries it (a note). One finding per function, or one per class when several
+of its methods hand work off. Ignores: `asyncio` tasks made while serving a request
+(concurrency inside the request, awaited or tied to its connection), worker threads that
+drain an in-process queue, their own or a method's (the queue is the finding), thread
+subclasses that nothing serving or starting the service makes (utilities), command-line
+tools.
 """
 
 from __future__ import annotations
@@ -41,14 +43,18 @@ class DeferredWorkDetector(ProjectDetector):
         "    threading.Thread(target=send, args=(msg,)).start()\n",
         "import asyncio\n\nasync def poll():\n    pass\n\nasync def lifespan(app):\n"
         "    asyncio.create_task(poll())\n    yield\n",
-        "import threading\n\nclass EmailThread(threading.Thread):\n    def run(self):\n        pass\n",
+        "import threading\n\nclass EmailThread(threading.Thread):\n    def run(self):\n        pass\n\n"
+        "def send(msg):\n    EmailThread().start()\n",
     )
     NOT_STATE = (
         "import asyncio\n\nasync def notify(x):\n    pass\n\nasync def handler(x):\n"
         "    asyncio.create_task(notify(x))\n",
+        "import threading\n\nclass RepeatedTimer(threading.Thread):\n    def run(self):\n"
+        "        pass\n",
     )
 
     def detect(self, project: Project) -> Iterable[Finding]:
+        made_by = _threads_made_at_work(project)
         for module, facts in project.by_module.items():
             loops: dict[str, list[int]] = {}
             handed: dict[str, list[int]] = {}
@@ -64,11 +70,13 @@ class DeferredWorkDetector(ProjectDetector):
                     handed.setdefault(owner[1], []).append(call.line)
             for func, lines in sorted(loops.items()):
                 yield self._finding(facts, func, lines, loop=True)
-            for func, lines in sorted(handed.items()):
+            for func, lines in sorted(_by_class(handed).items()):
                 yield self._finding(facts, func, lines, loop=False)
             for b in facts.bindings:
                 if b.kind == "class" and any(base in THREADS for base in b.bases):
-                    yield self._finding(facts, b.name, [b.line], loop=False)
+                    made = made_by.get(f"{module}.{b.name}", [])
+                    if made:
+                        yield self._finding(facts, b.name, [b.line, *made], loop=False)
 
     def _finding(self, facts: ModuleFacts, func: str, lines: list[int], loop: bool) -> Finding:
         binding = next((b for b in facts.bindings if b.name == func), None)
@@ -103,16 +111,64 @@ class DeferredWorkDetector(ProjectDetector):
         )
 
 
+def _by_class(handed: dict[str, list[int]]) -> dict[str, list[int]]:
+    """Per-function hand-offs, with the methods of a class that has several merged into one
+    entry named after the class: one place to change, one finding to read."""
+    classes: dict[str, list[str]] = {}
+    for func in handed:
+        cls, dot, _ = func.partition(".")
+        if dot:
+            classes.setdefault(cls, []).append(func)
+    out: dict[str, list[int]] = {}
+    for func, lines in handed.items():
+        cls = func.partition(".")[0]
+        key = cls if len(classes.get(cls, ())) > 1 else func
+        out.setdefault(key, []).extend(lines)
+    return {key: sorted(lines) for key, lines in out.items()}
+
+
+def _threads_made_at_work(project: Project) -> dict[str, list[int]]:
+    """Project `threading.Thread` subclasses -> the lines that make one in code that serves
+    requests or starts the service; a subclass nothing there makes is a utility."""
+    made: dict[str, list[int]] = {}
+    for module, facts in project.by_module.items():
+        for use in facts.uses:
+            if use.ctx != "call" or not use.func:
+                continue
+            hit = project.resolve_use(module, use)
+            if hit is None or hit[2] or hit[1].kind != "class":
+                continue
+            if not any(base in THREADS for base in hit[1].bases):
+                continue
+            owner = project.owner(module, use.func)
+            if project.is_command(*owner):
+                continue
+            if project.serves_function(*owner) or project.starts_with_service(*owner):
+                made.setdefault(hit[0], []).append(use.line)
+    return made
+
+
 def _drains_a_queue(project: Project, module: str, call: CallSite) -> bool:
-    """A worker thread whose target takes from an in-process queue: the queue's own finding
-    (`queue_background`) covers the work, so the thread is not reported again."""
+    """A worker thread whose target, a function or a method of the same object, takes from an
+    in-process queue: the queue's own finding (`queue_background`) covers the work, so the
+    thread is not reported again."""
     target = dict(call.kwargs).get("target")
     if target is None or target[0] != "name":
         return False
     name = str(target[1])
+    if name.startswith("self.") and "." in call.func:  # `target=self._work`
+        name = f"{call.func.partition('.')[0]}.{name.partition('.')[2]}"
     for use in project.by_module[module].uses:
         if use.func == name or use.func.startswith(name + "."):
             hit = project.resolve_use(module, use)
-            if hit is not None and hit[1].kind == "call" and hit[1].ctor in QUEUE_CTORS:
+            if hit is not None and hit[1].kind == "call" and _is_queue(project, hit[0], hit[1].ctor):
                 return True
     return False
+
+
+def _is_queue(project: Project, qualname: str, ctor: str) -> bool:
+    """Whether a binding is made by a queue constructor, or by a project class that extends one."""
+    if ctor in QUEUE_CTORS:
+        return True
+    module = max((m for m in project.by_module if qualname.startswith(m + ".")), key=len, default="")
+    return bool(module) and project.state_base(module, ctor) in QUEUE_CTORS

@@ -57,8 +57,10 @@ class PerProcessSecretDetector(ProjectDetector):
                 for key, value in call.kwargs
             ]
             for symbol, line, value in places:
-                name = re.findall(r"\w+", symbol)[-1] if re.findall(r"\w+", symbol) else symbol
-                if not SECRET_NAME.search(name) or (facts.path, line) in seen:
+                if not SECRET_NAME.search(symbol) or (facts.path, line) in seen:
+                    continue  # the cheap test first: most names say nothing of secrets
+                names = re.findall(r"\w+", symbol)
+                if not SECRET_NAME.search(names[-1] if names else symbol):
                     continue
                 made = _random_calls(value, facts)
                 if not made:

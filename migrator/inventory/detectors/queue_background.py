@@ -1,6 +1,9 @@
 """queue_background: in-process queues, worker threads and in-memory job stores.
 
-Looks for: `queue.Queue`/`asyncio.Queue` made at import and used while serving; threads
+Looks for: `queue.Queue`/`asyncio.Queue` made at import and used while serving, or a
+project object that keeps one (`update_q = RecheckPriorityQueue()` wrapping a `queue.Queue`:
+the object is the finding, not its attribute); containers changed while serving that threads,
+tasks or futures are added to (`worker_threads.append(Thread(...))`); threads
 or tasks started to do durable work (`threading.Thread(target=...).start()`,
 `asyncio.create_task(...)` of a worker loop at startup); APScheduler schedulers on the
 default `MemoryJobStore`; Celery on an in-memory result backend. Ignores: queues local
@@ -18,7 +21,7 @@ from migrator.inventory.detectors import (
     finding,
     register,
 )
-from migrator.inventory.detectors._shapes import QUEUE_CTORS
+from migrator.inventory.detectors._shapes import QUEUE_CTORS, container_kind
 from migrator.inventory.extract import literal
 from migrator.inventory.facts import Summary
 from migrator.inventory.symbols import Component, Project
@@ -41,22 +44,81 @@ THREAD_STARTS = frozenset({"threading.Thread", "threading.Timer", "multiprocessi
 class QueueDetector(ContainerDetector):
     category = "queue_background"
     priority = 20
-    STATE = ("import queue\nJOBS = queue.Queue()\n\ndef enqueue(job):\n    JOBS.put(job)\n",)
+    STATE = (
+        "import queue\nJOBS = queue.Queue()\n\ndef enqueue(job):\n    JOBS.put(job)\n",
+        "import queue\n\nclass JobQueue:\n    def __init__(self):\n        self._q = queue.Queue()\n\n"
+        "    def put(self, job):\n        self._q.put(job)\n\n"
+        "JOBS = JobQueue()\n\ndef enqueue(job):\n    JOBS.put(job)\n",
+        "import threading\nworkers = []\n\ndef add_worker():\n"
+        "    t = threading.Thread(target=print)\n    workers.append(t)\n",
+    )
     NOT_STATE = (
         "import queue\n\ndef run(items):\n    q = queue.Queue()\n    for i in items:\n        q.put(i)\n",
     )
 
     def claim(self, comp: Component, project: Project) -> Claim | None:
-        if comp.binding.kind == "call" and comp.binding.ctor in QUEUE_CTORS:
+        binding = comp.binding
+        if binding.kind == "call" and binding.ctor in QUEUE_CTORS:
+            if _kept_by_reported_wrapper(comp, project):
+                return None
+            return _queue_claim("jobs put on it")
+        if binding.kind == "call" and _wraps_a_queue(comp, project):
+            return _queue_claim("it keeps a queue, and jobs put on it")
+        if container_kind(binding) and any(s.detail == "work" for s in comp.changes):
             return Claim(
-                "high",
-                "jobs put on it are lost when the process stops and are never seen by other replicas",
-                "queue",
+                "medium",
+                "it holds work running or waiting in this process (threads, jobs, futures), so "
+                "other replicas cannot see, wait for or cancel it and a restart drops it",
+                "work_registry",
                 automation="manual",
-                store_reason="a durable queue (Redis streams, RQ, Celery) survives restarts and is "
-                "shared by every replica",
+                store_reason="a durable queue with job status (RQ, Celery) is shared by every "
+                "replica and survives restarts",
             )
         return None
+
+
+def _queue_claim(what: str) -> Claim:
+    return Claim(
+        "high",
+        f"{what} are lost when the process stops and are never seen by other replicas",
+        "queue",
+        automation="manual",
+        store_reason="a durable queue (Redis streams, RQ, Celery) survives restarts and is "
+        "shared by every replica",
+    )
+
+
+def _queue_attributes(project: Project, cls: str) -> list[str]:
+    """The qualnames of the queues a project class makes for itself (instance attributes)."""
+    found = project.find_binding(cls)
+    if found is None or found[1].kind != "class" or found[2]:
+        return []
+    module = cls[: -len(found[1].name) - 1]
+    prefix = found[1].name + "."
+    return [
+        f"{module}.{b.name}"
+        for b in project.by_module[module].bindings
+        if b.scope == "instance" and b.kind == "call" and b.ctor in QUEUE_CTORS
+        and b.name.startswith(prefix)
+    ]
+
+
+def _wraps_a_queue(comp: Component, project: Project) -> bool:
+    """Whether a module-level object is an instance of a project class that keeps a queue."""
+    cls = project.class_of_instance.get(comp.qualname)
+    return comp.binding.scope == "module" and cls is not None and bool(
+        _queue_attributes(project, cls)
+    )
+
+
+def _kept_by_reported_wrapper(comp: Component, project: Project) -> bool:
+    """Whether a queue attribute belongs to a class whose module-level instances are reported
+    themselves (the wrapper is what handlers use; its inner queue is one detail of it)."""
+    if comp.binding.scope != "instance":
+        return False
+    cls = comp.qualname.rpartition(".")[0]
+    instances = project.instantiated_classes.get(cls, [])
+    return bool(instances) and any(i in project.state_qualnames for i in instances)
 
 
 @register

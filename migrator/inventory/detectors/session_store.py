@@ -15,7 +15,7 @@ from migrator.inventory.symbols import Component, Project
 
 SESSION_NAME = re.compile(
     r"session|sess\b|sid\b|token|login|logged_in|credential|api_key|apikey|csrf|nonce|otp|"
-    r"remember|jwt|oauth|users_by|user_by|active_users|online_users|current_user"
+    r"remember|jwt|oauth|active_users|online_users|current_user"
 )
 
 
