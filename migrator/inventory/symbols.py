@@ -685,6 +685,15 @@ class Project:
         by `ctor` extends, directly or through other project classes; '' when none."""
         if not ctor or not depth:
             return ""
+        key = ("state_base", module, ctor, depth)
+        if key not in self.memo:  # many components are made by the same few constructors
+            self.memo[key] = self._state_base(module, ctor, depth)
+        return str(self.memo[key])
+
+    def _state_base(self, module: str, ctor: str, depth: int) -> str:
+        root = ctor.partition(".")[0]
+        if root not in self._bindings[module] and root not in self._top_packages:
+            return ""  # a library's own constructor (`logging.getLogger`): not ours to open
         cls = self._class_named(module, ctor, resolved=True)
         if cls is None:
             made = self._function_named(module, ctor)  # a factory function: what it returns
