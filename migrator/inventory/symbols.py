@@ -133,6 +133,7 @@ class Project:
         # a library container, queue or lock (filled with `components`)
         self.subclass_instances: dict[str, str] = {}
         self._attributes: dict[tuple[str, str, str], tuple[str, Binding, str] | None] = {}
+        self._found: dict[str, tuple[str, Binding, str] | None] = {}
         # Answers that detectors compute from the project and ask for again, for one scan.
         self.memo: dict[tuple[object, ...], object] = {}
 
@@ -204,6 +205,13 @@ class Project:
 
     def find_binding(self, dotted: str) -> tuple[str, Binding, str] | None:
         """(qualname, binding, rest) for the longest prefix of `dotted` that is a binding."""
+        try:
+            return self._found[dotted]  # memoised: the same names are looked up again and again
+        except KeyError:
+            found = self._found[dotted] = self._find_binding(dotted)
+            return found
+
+    def _find_binding(self, dotted: str) -> tuple[str, Binding, str] | None:
         module, name = self._split_module(dotted)
         if module is None or not name:
             return None
@@ -221,9 +229,11 @@ class Project:
     ) -> tuple[str, Binding, str] | None:
         """What `self.<attr_chain>` names inside a method of `cls`, looking through project bases."""
         key = (module, cls, attr_chain)
-        if key not in self._attributes:  # memoised: a class's methods use the same attributes
-            self._attributes[key] = self._attribute_binding(module, cls, attr_chain)
-        return self._attributes[key]
+        try:
+            return self._attributes[key]  # memoised: a class's methods use the same attributes
+        except KeyError:
+            found = self._attributes[key] = self._attribute_binding(module, cls, attr_chain)
+            return found
 
     def _attribute_binding(
         self, module: str, cls: str, attr_chain: str
