@@ -56,8 +56,8 @@ def _reads_changing_data(
 def pure_memo(comp: Component, project: Project) -> bool:
     """Whether a container is a memo of a pure computation: each function that fills it
     looks the key up first and computes the value from what does not change while serving
-    (no state the service changes, no database or other service), and nothing that serves
-    requests removes entries (which would say the values go stale)."""
+    (no state the service changes, no database or other service), and nothing removes
+    entries (which would say the values go stale)."""
     if comp.binding.kind in ("int", "float", "str", "bytes", "bool", "none", "tuple", "const"):
         return False
     if any(s.access == "mutate" or s.detail == "rebind" for s in comp.sites if s.changes):
@@ -66,8 +66,8 @@ def pure_memo(comp: Component, project: Project) -> bool:
     looked_up = {s.func for s in comp.sites if s.detail in ("in", "get")}
     if not fillers or not fillers <= looked_up:
         return False
-    if any(s.access == "delete" and project.serves(s) for s in comp.sites):
-        return False
+    if any(s.access == "delete" for s in comp.sites):
+        return False  # entries are invalidated: the values they hold go stale
     for func in fillers:
         module = next(s.module for s in comp.sites if s.func == func)
         if reads_changing_data(project, module, func, exclude=comp.qualname):
