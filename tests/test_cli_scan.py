@@ -503,7 +503,7 @@ def test_broken_include_setting_is_exit_2(tmp_path: Path) -> None:
     )
     done = migrator_cli(tmp_path, "scan", "project")
     assert_exit_2_with_one_line(done)
-    assert "tool.migrator.include must be a list of strings" in done.stderr
+    assert "tool.migrator.include = 'x' is not allowed: it must be a list of" in done.stderr
 
 
 # ---- concise output, filters and exit statuses -----------------------------------------

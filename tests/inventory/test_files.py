@@ -349,7 +349,7 @@ def test_include_setting_is_read_and_checked(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.migrator]\ninclude = ["scripts/"]\n')
     assert load_settings(tmp_path).include == ("scripts/",)
     (tmp_path / "pyproject.toml").write_text('[tool.migrator]\ninclude = "scripts/"\n')
-    with pytest.raises(SettingsError, match="tool.migrator.include must be a list of strings"):
+    with pytest.raises(SettingsError, match="tool.migrator.include = .scripts/. is not allowed"):
         load_settings(tmp_path)
 
 
