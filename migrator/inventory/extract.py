@@ -685,24 +685,21 @@ class FactExtractor:
         """`app["clients"] = set()` and the like: a value put on the application object."""
         if type(node) is ast.Subscript:
             slot = self.app_subscript(node)  # type: ignore[arg-type]
-            display = f'app["{slot[5:]}"]' if slot else ""
+            shown = '["{}"]'
         else:
             chain = dotted(node)
             slot = self.app_slot_chain(chain) if chain and "app" in chain else None
-            namespace = chain.split(".")[-2] if chain and slot else ""
-            display = (
-                f"app.{namespace}.{slot[5:]}"
-                if namespace in _APP_NAMESPACES and slot
-                else f"app.{slot[5:]}"
-                if slot
-                else ""
-            )
-        if slot is None or "." in slot[5:]:
-            return
+            namespace = chain.split(".")[-2] if chain else ""
+            shown = f".{namespace}.{{}}" if namespace in _APP_NAMESPACES else ".{}"
+        key = slot[5:] if slot else ""
+        if not key or "." in key:
+            return  # not on the app, or deeper than the value put there
         kind, ctor = self.value_kind(value)
         func = self.scope.name if self.scope is not None else ""
-        summary = self.summarize(value)
-        self.app_slots.append(AppSlot(slot[5:], display, node.lineno, kind, ctor, func, summary))
+        display = "app" + shown.format(key)
+        self.app_slots.append(
+            AppSlot(key, display, node.lineno, kind, ctor, func, self.summarize(value))
+        )
 
     def expr(self, node: ast.expr, ctx: str) -> None:
         t = type(node)

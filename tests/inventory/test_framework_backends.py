@@ -4,21 +4,10 @@ rate limits, uploads or search index stay local (layered settings, test settings
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
-from migrator.inventory import scan_project
 from migrator.model import ScanResult
-
-
-def scan_tree(root: Path, files: dict[str, str]) -> ScanResult:
-    for rel, source in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
-    result = scan_project(root, use_cache=False)
-    assert result.skipped == ()
-    return result
+from tests.inventory.test_cross_module import scan_tree
 
 
 def reported(result: ScanResult, *categories: str) -> set[tuple[str, str, str, str, int]]:

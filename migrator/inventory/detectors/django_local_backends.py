@@ -22,16 +22,14 @@ from migrator.inventory.detectors import ProjectDetector, finding, register
 from migrator.inventory.detectors._settings import (
     TEST_SETTINGS,
     config_items,
+    django_cache_is_local,
     django_settings,
     imports_anything_of,
 )
-from migrator.inventory.detectors.local_file import LocalFileDetector
+from migrator.inventory.detectors.local_file import django_media_findings
 
 # Imported so that the cases those detectors report are not reported twice.
-from migrator.inventory.detectors.server_session_config import (
-    CACHE_ENGINE,
-    _django_cache_is_local,
-)
+from migrator.inventory.detectors.server_session_config import CACHE_ENGINE
 from migrator.inventory.extract import literal, strings_in
 from migrator.inventory.facts import ConfigItem, ModuleFacts
 from migrator.inventory.symbols import Project
@@ -133,7 +131,7 @@ class DjangoCachedSessionDetector(ProjectDetector):
                     f"{cache}: after a logout or a change on one replica, another replica keeps "
                     "serving the old session from its own copy"
                 )
-            elif CACHE_ENGINE in engines and not _django_cache_is_local(project):
+            elif CACHE_ENGINE in engines and not django_cache_is_local(project):
                 what = (
                     f"Django keeps sessions in the cache, and the cache is {cache}: a user whose "
                     "next request reaches another replica is logged out"
@@ -315,7 +313,7 @@ class DjangoLocalStorageDetector(ProjectDetector):
                     store_reason="a search server every replica indexes into and queries",
                 )
         # local_file.py reports the same files as `MEDIA_ROOT` where it sees uploads.
-        if next(iter(LocalFileDetector()._django_media(project)), None) is not None:
+        if next(iter(django_media_findings(project)), None) is not None:
             return
         for key in ("STORAGES", "DEFAULT_FILE_STORAGE"):
             for facts, item in _settings_items(project, key):

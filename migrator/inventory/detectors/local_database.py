@@ -13,9 +13,9 @@ import re
 from collections.abc import Iterable
 
 from migrator.inventory.detectors import ProjectDetector, finding, register
-from migrator.inventory.detectors._settings import TEST_SETTINGS
-from migrator.inventory.extract import strings_in, summary_parts
-from migrator.inventory.facts import ConfigItem, ModuleFacts, Summary
+from migrator.inventory.detectors._settings import TEST_SETTINGS, with_named_values
+from migrator.inventory.extract import strings_in
+from migrator.inventory.facts import ConfigItem, ModuleFacts
 from migrator.inventory.symbols import Project
 from migrator.model import Evidence, Finding
 
@@ -48,7 +48,7 @@ class LocalDatabaseDetector(ProjectDetector):
                         yield found
 
     def _sqlite(self, facts: ModuleFacts, item: ConfigItem) -> Finding | None:
-        strings = _strings_through_names(item.value, facts)
+        strings = [s for v in with_named_values(item.value, facts) for s in strings_in(v)]
         sqlite = [s for s in strings if "sqlite" in s.lower()]
         if not sqlite or any(":memory:" in s for s in strings):
             return None
@@ -79,15 +79,3 @@ class LocalDatabaseDetector(ProjectDetector):
             store_reason="a database server every replica connects to; SQLite is one file on one disk",
             detector=type(self).__name__,
         )
-
-
-def _strings_through_names(value: Summary, facts: ModuleFacts, depth: int = 2) -> list[str]:
-    """The strings of a value and of the module values it names (`config = {...}` then
-    `DATABASES = {"default": config}`)."""
-    strings = strings_in(value)
-    if depth:
-        names = {str(p[1]) for p in summary_parts(value) if p[0] == "name"}
-        for b in facts.bindings:
-            if b.name in names and b.scope == "module":
-                strings += _strings_through_names(b.value, facts, depth - 1)
-    return strings

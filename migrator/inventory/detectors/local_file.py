@@ -130,54 +130,56 @@ class LocalFileDetector(ProjectDetector):
                 automation="manual",
                 detector=type(self).__name__,
             )
-        yield from self._django_media(project)
+        yield from django_media_findings(project)
 
-    def _django_media(self, project: Project) -> Iterable[Finding]:
-        settings = django_settings(project)
-        if not settings:
-            return
-        for key in ("DEFAULT_FILE_STORAGE", "STORAGES"):
-            for _, item in config_items(project, key):
-                if REMOTE_STORAGE.search(str(literal(item.value)).lower()):
-                    return
-        file_fields = [
-            (facts, call)
-            for facts in project.by_module.values()
-            for call in facts.calls
-            if call.callee.rpartition(".")[2] in ("FileField", "ImageField", "FileSystemStorage")
-            and call.callee.startswith("django.")
-        ]
-        uses_storage = imports_anything_of(project, "django.core.files.storage")
-        if not (file_fields or uses_storage):
-            return
-        # The setting the service runs with, not the one of its test or CI settings.
-        media = sorted(
-            config_items(project, "MEDIA_ROOT"),
-            key=lambda found: bool(TEST_SETTINGS.search(found[0].path)),
-        )
-        facts, line = (media[0][0], media[0][1].line) if media else (settings[0], 1)
-        evidence = [
-            Evidence(f.path, c.line, "write", c.callee.rpartition(".")[2]) for f, c in file_fields
-        ]
-        yield finding(
-            self.category,
-            symbol="MEDIA_ROOT",
-            qualname=f"{facts.module}.MEDIA_ROOT",
-            path=facts.path,
-            line=line,
-            confidence="high",
-            message=(
-                "Uploaded files go to `MEDIA_ROOT` on the local disk (Django's default "
-                "`FileSystemStorage`): other replicas cannot serve them. Configure `STORAGES` with an "
-                "object-storage backend such as django-storages' S3 (`migrator playbook local_file`)."
-            ),
-            evidence=tuple(sorted(set(evidence)))
-            or (Evidence(facts.path, line, "write", "config"),),
-            kind="media_root",
-            automation="manual",
-            detector=type(self).__name__,
-        )
 
+
+def django_media_findings(project: Project) -> Iterable[Finding]:
+    """`MEDIA_ROOT` on Django's default file storage, when the project stores files there."""
+    settings = django_settings(project)
+    if not settings:
+        return
+    for key in ("DEFAULT_FILE_STORAGE", "STORAGES"):
+        for _, item in config_items(project, key):
+            if REMOTE_STORAGE.search(str(literal(item.value)).lower()):
+                return
+    file_fields = [
+        (facts, call)
+        for facts in project.by_module.values()
+        for call in facts.calls
+        if call.callee.rpartition(".")[2] in ("FileField", "ImageField", "FileSystemStorage")
+        and call.callee.startswith("django.")
+    ]
+    uses_storage = imports_anything_of(project, "django.core.files.storage")
+    if not (file_fields or uses_storage):
+        return
+    # The setting the service runs with, not the one of its test or CI settings.
+    media = sorted(
+        config_items(project, "MEDIA_ROOT"),
+        key=lambda found: bool(TEST_SETTINGS.search(found[0].path)),
+    )
+    facts, line = (media[0][0], media[0][1].line) if media else (settings[0], 1)
+    evidence = [
+        Evidence(f.path, c.line, "write", c.callee.rpartition(".")[2]) for f, c in file_fields
+    ]
+    yield finding(
+        "local_file",
+        symbol="MEDIA_ROOT",
+        qualname=f"{facts.module}.MEDIA_ROOT",
+        path=facts.path,
+        line=line,
+        confidence="high",
+        message=(
+            "Uploaded files go to `MEDIA_ROOT` on the local disk (Django's default "
+            "`FileSystemStorage`): other replicas cannot serve them. Configure `STORAGES` with an "
+            "object-storage backend such as django-storages' S3 (`migrator playbook local_file`)."
+        ),
+        evidence=tuple(sorted(set(evidence)))
+        or (Evidence(facts.path, line, "write", "config"),),
+        kind="media_root",
+        automation="manual",
+        detector=LocalFileDetector.__name__,
+    )
 
 def _describe(call: CallSite) -> tuple[str, Summary, str] | None:
     """(what is written, the path written, confidence) for a write call, else None."""

@@ -14,8 +14,9 @@ import re
 from collections.abc import Iterable
 
 from migrator.inventory.detectors import ProjectDetector, finding, register
-from migrator.inventory.extract import calls_in, summary_parts
-from migrator.inventory.facts import ModuleFacts, Summary
+from migrator.inventory.detectors._settings import with_named_values
+from migrator.inventory.extract import calls_in
+from migrator.inventory.facts import Summary
 from migrator.inventory.symbols import Project
 from migrator.model import Evidence, Finding
 
@@ -62,7 +63,12 @@ class PerProcessSecretDetector(ProjectDetector):
                 names = re.findall(r"\w+", symbol)
                 if not SECRET_NAME.search(names[-1] if names else symbol):
                     continue
-                made = _random_calls(value, facts)
+                made = [
+                    c
+                    for v in with_named_values(value, facts)
+                    for c in calls_in(v)
+                    if c in RANDOM_SOURCES
+                ]
                 if not made:
                     continue
                 seen.add((facts.path, line))
@@ -88,16 +94,3 @@ class PerProcessSecretDetector(ProjectDetector):
                     "secret manager, the same on every replica",
                     detector=type(self).__name__,
                 )
-
-
-def _random_calls(value: Summary, facts: ModuleFacts, depth: int = 2) -> list[str]:
-    """Random sources called in a value, or in the module values it names (`key = urandom()`
-    then `SECRET_KEY = env or key`)."""
-    made = [c for c in calls_in(value) if c in RANDOM_SOURCES]
-    if made or not depth:
-        return made
-    names = {str(p[1]) for p in summary_parts(value) if p[0] == "name"}
-    for b in facts.bindings:
-        if b.name in names and b.scope == "module":
-            made += _random_calls(b.value, facts, depth - 1)
-    return made

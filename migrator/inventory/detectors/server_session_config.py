@@ -11,7 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from migrator.inventory.detectors import ProjectDetector, finding, register
-from migrator.inventory.detectors._settings import config_items, django_settings
+from migrator.inventory.detectors._settings import (
+    config_items,
+    django_cache_is_local,
+    django_settings,
+)
 from migrator.inventory.extract import literal
 from migrator.inventory.facts import ConfigItem, ModuleFacts
 from migrator.inventory.symbols import Project
@@ -50,7 +54,7 @@ class SessionConfigDetector(ProjectDetector):
                 )
         if not django_settings(project):
             return
-        caches_local = _django_cache_is_local(project)
+        caches_local = django_cache_is_local(project)
         for facts, item in config_items(project, "SESSION_ENGINE"):
             engine = literal(item.value)
             if engine == FILE_ENGINE:
@@ -85,16 +89,3 @@ class SessionConfigDetector(ProjectDetector):
             store_reason="the framework's own Redis session backend: no adapter needed",
             detector=type(self).__name__,
         )
-
-
-def _django_cache_is_local(project: Project) -> bool:
-    configured = [i for _, i in config_items(project, "CACHES") if i.where == "module"]
-    if not configured:
-        return True
-    for item in configured:
-        caches = literal(item.value)
-        default = caches.get("default") if isinstance(caches, dict) else None
-        backend = default.get("BACKEND", "") if isinstance(default, dict) else ""
-        if isinstance(backend, str) and "locmem" in backend:
-            return True
-    return False
