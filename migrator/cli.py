@@ -10,6 +10,7 @@ import functools
 import io
 import json
 import os
+import shutil
 import sys
 from enum import Enum
 from pathlib import Path
@@ -19,6 +20,7 @@ import typer
 
 from migrator import __version__
 from migrator.atomic import write_text_atomic
+from migrator.report import plural
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,7 +30,7 @@ app = typer.Typer(
     help="Take a stateful Python web service to a stateless one: scan, plan, apply, check.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -71,6 +73,14 @@ def out_console() -> Console:
     return Console() if sys.stdout.isatty() else Console(width=160)
 
 
+def line_width() -> int | None:
+    """The width to keep a line within: the terminal's, or `COLUMNS` when set; else None."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a one-line reason on stderr and give the exit to raise."""
     err().print(f"migrator: {message}", markup=False, highlight=False, soft_wrap=True)
@@ -86,7 +96,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version."
+        False, "--version", "-V", callback=_version, is_eager=True, help="Show the version."
     ),
 ) -> None:
     """Take a stateful Python web service to a stateless one."""
@@ -199,7 +209,7 @@ def scan(
     elif format is ScanFormat.concise:
         from migrator.report.concise import to_concise
 
-        emit(to_concise(result, hidden), output)
+        emit(to_concise(result, hidden, None if output else line_width()), output)
     elif format is ScanFormat.sarif:
         from migrator.report.sarif import to_sarif
 
@@ -254,11 +264,13 @@ def plan(
     console = out_console()
     phases = outcome.plan.phases
     console.print(
-        f"Planned {len(result.findings)} components in {len(phases)} phases.", highlight=False
+        f"Planned {plural(len(result.findings), 'component')} in {plural(len(phases), 'phase')}.",
+        highlight=False,
     )
     for phase in phases:
         console.print(
-            f"  phase {phase.number}: {phase.title} ({len(phase.findings)} components, risk {phase.risk})",
+            f"  phase {phase.number}: {phase.title} "
+            f"({plural(len(phase.findings), 'component')}, risk {phase.risk})",
             highlight=False,
         )
     for finding in outcome.appeared:
@@ -374,7 +386,7 @@ def check(
             write_baseline(result, target)
         except OSError as exc:
             raise fail(f"cannot write {target}: {exc.strerror or exc}") from None
-        err().print(f"Wrote {target} with {len(result.findings)} accepted findings.")
+        err().print(f"Wrote {target} with {plural(len(result.findings), 'accepted finding')}.")
         return
     chosen = baseline if baseline is not None else (default if default.is_file() else None)
     try:
@@ -405,7 +417,8 @@ def check(
 
             from migrator.report.table import render_table
 
-            console.print(f"[bold red]{len(outcome.new)} new stateful components[/bold red]:")
+            new = plural(len(outcome.new), "new stateful component")
+            console.print(f"[bold red]{new}[/bold red]:")
             render_table(replace(result, findings=outcome.new), console)
         else:
             console.print(

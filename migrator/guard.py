@@ -182,6 +182,15 @@ def _read_comments(path: Path) -> tuple[dict[int, str], dict[int, bool]]:
     return comments, alone
 
 
+def parse_allow(comment: str) -> tuple[list[str], str] | None:
+    """The categories and the reason of a `# migrator: allow[...] reason` comment, or None."""
+    match = _ALLOW.search(comment)
+    if not match:
+        return None
+    named = [c.strip() for c in match["categories"].split(",") if c.strip()]
+    return named, match["reason"].strip().lstrip(":-–— ").strip()
+
+
 def _judge(finding: Finding, comments: _Comments) -> Allowed | InvalidAllow | None:
     """The allow comment that accepts `finding`, the broken one meant for it, or None."""
     candidates: list[tuple[int, str]] = []
@@ -192,11 +201,10 @@ def _judge(finding: Finding, comments: _Comments) -> Allowed | InvalidAllow | No
         candidates.append((finding.line - 1, above))
     invalid: InvalidAllow | None = None
     for line, comment in candidates:
-        match = _ALLOW.search(comment)
-        if not match:
+        parsed = parse_allow(comment)
+        if parsed is None:
             continue
-        named = [c.strip() for c in match["categories"].split(",") if c.strip()]
-        reason = match["reason"].strip().lstrip(":-–— ").strip()
+        named, reason = parsed
         unknown = [c for c in named if c not in CATEGORIES]
         problem = ""
         if unknown:

@@ -16,6 +16,7 @@ from rich.prompt import Confirm, Prompt
 from migrator.model import Finding, ScanResult
 from migrator.plan import Exclusion, Plan, build_plan, load_plan, write_plan
 from migrator.playbook import RUNTIME_STORES
+from migrator.report import plural
 
 CHOICES = {"a": "accept", "e": "exclude", "s": "change store", "r": "accept the rest"}
 
@@ -94,7 +95,8 @@ def run_wizard(path: Path, result: ScanResult, console: Console, assume_yes: boo
     console.rule("Plan")
     for phase in outcome.plan.phases:
         console.print(
-            f"  phase {phase.number}: {phase.title} ({len(phase.findings)} components, risk {phase.risk})"
+            f"  phase {phase.number}: {phase.title} "
+            f"({plural(len(phase.findings), 'component')}, risk {phase.risk})"
         )
     console.print(f"Wrote {out_dir}/PLAN.md, plan.html and plan.json ({len(excluded)} excluded).")
     migrate = [p for p in outcome.plan.phases if p.kind == "migrate" and p.findings]
@@ -111,8 +113,9 @@ def run_wizard(path: Path, result: ScanResult, console: Console, assume_yes: boo
     try:
         applied = apply_phase(path, number)
     except (ApplyRefusal, GitRefusal) as exc:
-        console.print(f"[yellow]Not applied:[/yellow] {exc}", highlight=False)
-        return 0
+        # The user asked for this phase: a refusal is a failure of the run, not a success.
+        console.print(f"[red]Not applied:[/red] {exc}", highlight=False)
+        return 2
     if applied.already_applied:
         console.print(f"Phase {number} is already applied on {applied.branch}.")
         return 0

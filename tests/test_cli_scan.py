@@ -338,10 +338,26 @@ def test_jobs_below_one_is_exit_2(shop: Path, jobs: str) -> None:
     assert done.stdout == ""
 
 
-def test_version(tmp_path: Path) -> None:
-    done = migrator_cli(tmp_path, "--version")
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version(tmp_path: Path, flag: str) -> None:
+    done = migrator_cli(tmp_path, flag)
     assert done.returncode == 0
     assert done.stdout.strip() == f"migrator {migrator.__version__}"
+
+
+@pytest.mark.parametrize("command", [[], ["scan"], ["apply"], ["check"]])
+def test_short_help_is_the_help(tmp_path: Path, command: list[str]) -> None:
+    short = migrator_cli(tmp_path, *command, "-h", env={"COLUMNS": "120"})
+    long = migrator_cli(tmp_path, *command, "--help", env={"COLUMNS": "120"})
+    assert short.returncode == long.returncode == 0, short.stderr
+    assert short.stdout == long.stdout
+    assert "Usage:" in short.stdout and "--help" in short.stdout
+
+
+def test_shell_completion_script(tmp_path: Path) -> None:
+    done = migrator_cli(tmp_path, "--show-completion", "bash")
+    assert done.returncode == 0, done.stderr
+    assert "complete" in done.stdout and "migrator" in done.stdout
 
 
 def test_playbook_of_a_category(tmp_path: Path) -> None:
@@ -541,20 +557,20 @@ def test_concise_is_one_line_a_finding_by_path_and_line_then_the_summary(
     assert done.returncode == 0, done.stderr
     *findings, summary = done.stdout.splitlines()
     assert findings == [
-        "shop/jobs.py:13:1: queue_background note checkout_view — `checkout_view` hands work to "
+        "shop/jobs.py:13:1: queue_background note checkout_view — hands work to "
         "a thread or executor of this process and does not wait for it: the work lives only in "
         "that process's memory, so it is lost when the replica is stopped, replaced or scaled "
         "in, and nothing retries it.",
-        "shop/state.py:1:1: session_store warning SESSIONS — `SESSIONS` lives in process memory "
+        "shop/state.py:1:1: session_store warning SESSIONS — lives in process memory "
         "and is changed in 2 places by `add`, `login`; it maps session ids or tokens to user "
         "data, and its values are changed in place (a read-modify-write once in a store).",
-        "shop/state.py:2:1: counter_ratelimit warning ORDER_SEQ — `ORDER_SEQ` lives in process "
+        "shop/state.py:2:1: counter_ratelimit warning ORDER_SEQ — lives in process "
         "memory and is changed in 1 place by `checkout`; it is a number incremented while "
         "serving.",
-        "shop/uploads.py:5:1: local_file warning UPLOAD_FOLDER — `UPLOAD_FOLDER` writes uploaded "
+        "shop/uploads.py:5:1: local_file warning UPLOAD_FOLDER — writes uploaded "
         "files to the local disk in 1 place: other replicas cannot read it and a replaced "
         "machine loses it.",
-        "shop/views.py:6:1: lock warning LOCK — `LOCK` is a `threading.Lock` taken in 1 places "
+        "shop/views.py:6:1: lock warning LOCK — is a `threading.Lock` taken in 1 place "
         "around shared state; it only excludes threads of one process, so two replicas run the "
         "guarded code at once.",
     ]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from migrator.guard import compare, read_baseline, write_baseline
-from migrator.model import Evidence, Finding, ScanResult
+from migrator.guard import compare, parse_allow, read_baseline, write_baseline
+from migrator.model import CATEGORIES, Evidence, Finding, ScanResult
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -187,3 +187,27 @@ def test_pre_commit_hook_runs_migrator_check_on_the_whole_project():
     assert hook["entry"] == "migrator check"
     assert hook["language"] == "python"
     assert hook["pass_filenames"] is False
+
+
+def _allow_examples() -> list[tuple[str, str]]:
+    """Every `# migrator: allow[...]` example the playbooks and documents show a user."""
+    repo = Path(__file__).resolve().parents[1]
+    sources = [*sorted((repo / "playbooks").glob("*.toml")), repo / "README.md", repo / "docs/ci.md"]
+    found = []
+    for source in sources:
+        for line in source.read_text(encoding="utf-8").splitlines():
+            if "# migrator: allow[" in line:
+                example = line[line.index("# migrator: allow[") :].split("`")[0]
+                found.append((source.name, example))
+    return found
+
+
+@pytest.mark.parametrize(("source", "example"), _allow_examples())
+def test_every_allow_example_shown_to_users_is_accepted(source: str, example: str) -> None:
+    parsed = parse_allow(example)
+    assert parsed is not None, (source, example)
+    categories, reason = parsed
+    if categories == ["category"]:
+        return  # the form itself, `allow[category] reason`, not an example
+    assert categories and set(categories) <= set(CATEGORIES), (source, example)
+    assert any(ch.isalnum() for ch in reason), f"{source}: `{example}` gives no reason"

@@ -42,7 +42,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         command.append("--no-build-isolation")
     done = subprocess.run([*command, str(source)], capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr
-    (built,) = (work / "dist").glob("migrator-*.whl")
+    (built,) = (work / "dist").glob("stateless_migrator-*.whl")
     return built
 
 
@@ -152,3 +152,25 @@ def test_unpacked_wheel_works_on_its_own(wheel: Path, tmp_path: Path) -> None:
     for document in ("plan.json", "PLAN.md", "plan.html"):
         assert (tmp_path / "plan-out" / document).stat().st_size > 0
     assert "SESSIONS" in (tmp_path / "plan-out" / "PLAN.md").read_text(encoding="utf-8")
+
+
+def test_the_distribution_is_ours_and_installs_the_migrator_command(
+    wheel: Path, names: set[str]
+) -> None:
+    # `migrator` on the package index is an unrelated 2015 project: ours is stateless-migrator.
+    (meta,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+    (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    with zipfile.ZipFile(wheel) as archive:
+        headers = archive.read(meta).decode()
+        scripts = archive.read(entry_points).decode()
+    assert "\nName: stateless-migrator\n" in headers
+    assert "migrator = migrator.cli:main" in scripts
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/ci.md"])
+def test_install_instructions_never_fetch_the_other_migrator(document: str) -> None:
+    text = (REPO / document).read_text(encoding="utf-8")
+    for line in text.splitlines():
+        words = line.replace('"', " ").replace("'", " ").split()
+        if "install" in words and "migrator" in words:
+            raise AssertionError(f"{document}: {line.strip()}")

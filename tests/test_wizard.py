@@ -118,6 +118,23 @@ def test_yes_runs_unattended_and_creates_the_branch(git_shop):
     assert "Traceback" not in done.stderr
 
 
+def test_yes_on_a_dirty_tree_fails_with_the_reason(git_shop):
+    (git_shop.root / "notes.txt").write_text("work in progress\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "migrator", "wizard", ".", "--yes"],
+        cwd=git_shop.root,
+        env=git_shop.env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr
+    assert "Not applied" in done.stdout and "uncommitted changes" in done.stdout
+    assert not git_shop.head_branch.startswith("stateless/")
+
+
 def test_a_project_without_state_ends_politely(tmp_path, isolated_env):
     project = tmp_path / "pricing"
     (project / "pricing").mkdir(parents=True)

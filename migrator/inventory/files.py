@@ -56,6 +56,7 @@ class ProjectFiles:
     skipped: tuple[Skipped, ...]  # symlinks out of the tree, loops, unreadable folders
     left_out: dict[str, int] = field(default_factory=dict)  # reason -> Python files left out
     scanned_examples: bool = False  # nothing but examples held Python code, so they were scanned
+    reasons: dict[str, str] = field(default_factory=dict)  # left-out Python file -> its reason
 
 
 def _is_test(dirs: list[str], name: str) -> bool:
@@ -311,7 +312,14 @@ def list_project_files(
             listed.append(rel)
         elif not target.is_dir() and rel.endswith(".py"):
             skipped.append(Skipped(rel, "not a regular file (a pipe, socket or device)"))
-    files = [rel for rel in sorted(set(listed)) if not _excluded(rel, spec)]
+    files = []
+    for rel in sorted(set(listed)):
+        if not _decodable(rel):
+            # A name that is not UTF-8 cannot be a module name, nor be written to a report.
+            shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            skipped.append(Skipped(shown, "the file name is not valid UTF-8"))
+        elif not _excluded(rel, spec):
+            files.append(rel)
     layout = _Layout(root, files)
     python, other = [], []
     left: dict[str, list[str]] = {}
@@ -340,7 +348,16 @@ def list_project_files(
         tuple(skipped),
         {why: len(left[why]) for why in REASONS if why in left},
         scanned_examples,
+        {rel: why for why, paths in left.items() for rel in paths},
     )
+
+
+def _decodable(rel: str) -> bool:
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _spec(patterns: list[str] | tuple[str, ...]) -> pathspec.PathSpec | None:

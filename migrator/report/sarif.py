@@ -6,6 +6,7 @@ fingerprinted by the finding's stable id so an alert survives unrelated edits.
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, metadata
 from typing import Any
 from urllib.parse import quote
 
@@ -15,7 +16,7 @@ from migrator.playbook import Playbook, load_playbook
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 TOOL_NAME = "migrator"
-INFORMATION_URI = "https://pypi.org/project/migrator/"
+DISTRIBUTION = "stateless-migrator"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "migratorFindingId/v1"
 # GitHub shows at most this many related locations per result and rejects more than 1000.
@@ -24,17 +25,23 @@ _TAGS = ("maintainability", "scalability", "stateless")
 
 
 def to_sarif(
-    result: ScanResult, tool_version: str, *, information_uri: str = INFORMATION_URI
+    result: ScanResult, tool_version: str, *, information_uri: str | None = None
 ) -> dict[str, Any]:
-    """A SARIF 2.1.0 log with one run: every category as a rule, every finding as a result."""
+    """A SARIF 2.1.0 log with one run: every category as a rule, every finding as a result.
+
+    `informationUri` is the given address, else the home page the installed distribution
+    declares; with neither it is left out (it is optional) rather than pointing elsewhere.
+    """
     rule_index = {category: n for n, category in enumerate(CATEGORIES)}
-    driver = {
-        "name": TOOL_NAME,
-        "informationUri": information_uri,
-        "version": tool_version,
-        "semanticVersion": tool_version,
-        "rules": [_rule(load_playbook(category)) for category in CATEGORIES],
-    }
+    driver: dict[str, Any] = {"name": TOOL_NAME}
+    uri = information_uri or declared_home_page()
+    if uri:
+        driver["informationUri"] = uri
+    driver.update(
+        version=tool_version,
+        semanticVersion=tool_version,
+        rules=[_rule(load_playbook(category)) for category in CATEGORIES],
+    )
     findings = sorted(result.findings, key=lambda f: (f.path, f.line, f.category, f.symbol))
     return {
         "$schema": SARIF_SCHEMA,
@@ -59,6 +66,17 @@ def sarif_level(finding: Finding) -> str:
     if finding.severity == "error":
         return "error"
     return "note" if finding.confidence == "low" else "warning"
+
+
+def declared_home_page() -> str | None:
+    """The https address the installed distribution names as its home page or repository."""
+    try:
+        meta = metadata(DISTRIBUTION)
+    except PackageNotFoundError:
+        return None
+    urls = [meta.get("Home-page") or ""]
+    urls += [entry.partition(",")[2].strip() for entry in meta.get_all("Project-URL") or []]
+    return next((url for url in urls if url.startswith("https://")), None)
 
 
 def _rule(playbook: Playbook) -> dict[str, Any]:

@@ -175,3 +175,24 @@ def test_named_pipe_does_not_hang_the_scan(tmp_path: Path) -> None:
         pytest.fail("the scan did not finish within 6 s")
     assert result.returncode == 0
     assert any(s["path"] == "pkg/pipe.py" for s in json.loads(result.stdout)["stats"]["skipped"])
+
+
+@pytest.mark.parametrize("in_git", [False, True])
+def test_a_file_name_that_is_not_utf8_is_skipped_and_the_rest_scanned(
+    tmp_path: Path, in_git: bool
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "state.py").write_text("SEEN = {}\n\n\ndef see(k):\n    SEEN[k] = 1\n")
+    with open(os.path.join(os.fsencode(project), b"caf\xe9.py"), "wb") as fh:
+        fh.write(b"OTHER = {}\n")
+    if in_git:
+        subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+        subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+
+    doc = scan_json(tmp_path)
+
+    assert [f["symbol"] for f in doc["findings"]] == ["SEEN"]
+    (skipped,) = doc["stats"]["skipped"]
+    assert skipped["reason"] == "the file name is not valid UTF-8"
+    assert skipped["path"].startswith("caf")

@@ -47,8 +47,7 @@ def test_no_findings_is_the_summary_line_alone() -> None:
 
 def test_one_line_a_finding_sorted_by_path_and_line_then_the_summary() -> None:
     assert to_concise(scan(SESSIONS, TOKENS, PRICES)).splitlines() == [
-        "shop/api.py:5:1: cache warning get_price — "
-        "`get_price` is memoized with `functools.lru_cache`.",
+        "shop/api.py:5:1: cache warning get_price — is memoized with `functools.lru_cache`.",
         "shop/api.py:40:1: session_store warning TOKENS — "
         "Module dict `TOKENS` maps API tokens to users.",
         "shop/auth.py:12:1: session_store error SESSIONS — "
@@ -83,3 +82,23 @@ def test_first_sentence_stops_at_the_first_full_stop_outside_code() -> None:
 def test_first_sentence_without_a_full_stop_is_the_whole_message_on_one_line() -> None:
     assert first_sentence("`CACHE` is\n  kept in memory") == "`CACHE` is kept in memory"
     assert first_sentence("Version 1.2 of `x`") == "Version 1.2 of `x`"
+
+
+def test_a_width_cuts_each_finding_to_one_line_and_a_file_keeps_it_whole() -> None:
+    long = Finding(
+        category="cache",
+        symbol="Apps.app_configs",
+        qualname="django.apps.registry.Apps.app_configs",
+        path="django/apps/registry.py",
+        line=37,
+        confidence="high",
+        message="`Apps.app_configs` lives in process memory and is changed in 7 places across "
+        "2 modules by `Apps.__init__`, `Apps.populate`, `Apps.set_available_apps` and 4 more.",
+    )
+    assert concise_line(long, width=100) == (
+        "django/apps/registry.py:37:1: cache warning Apps.app_configs — lives in process memory "
+        "and is chang…"
+    )
+    assert len(concise_line(long, width=100)) == 100
+    assert concise_line(long).endswith("`Apps.set_available_apps` and 4 more.")
+    assert concise_line(SESSIONS, width=120) == concise_line(SESSIONS)

@@ -86,7 +86,14 @@ def test_log_header_and_driver_are_what_github_reads() -> None:
     driver = log["runs"][0]["tool"]["driver"]
     assert driver["name"] == "migrator"
     assert driver["version"] == "1.2.3"
-    assert driver["informationUri"].startswith("https://")
+    # The name `migrator` on the package index is another project: never point there.
+    assert "pypi.org/project/migrator/" not in json.dumps(log)
+    assert driver.get("informationUri", "https://").startswith("https://")
+
+
+def test_information_uri_is_the_one_given() -> None:
+    log = to_sarif(scan(SESSIONS), "1.2.3", information_uri="https://example.org/m")
+    assert log["runs"][0]["tool"]["driver"]["informationUri"] == "https://example.org/m"
 
 
 def test_one_rule_per_category_with_playbook_help() -> None:

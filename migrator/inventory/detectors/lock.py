@@ -56,7 +56,7 @@ class LockDetector(ProjectDetector):
                 line=binding.line,
                 confidence="high" if guards_state else "medium",
                 message=(
-                    f"`{comp.symbol}` is a `{binding.ctor}` taken in {len(taken)} places"
+                    f"`{comp.symbol}` is a `{binding.ctor}` taken in {len(taken)} place{'s' * (len(taken) != 1)}"
                     f"{' around shared state' if guards_state else ''}; it only excludes threads of one "
                     "process, so two replicas run the guarded code at once. Use a distributed lock "
                     f"(`migrator playbook lock`)."
