@@ -18,7 +18,6 @@ from migrator.plan.build import PlanOutcome
 from migrator.plan.diagram import BOX_H, BOX_W, layout, mermaid
 from migrator.plan.groups import GROUPS
 from migrator.plan.model import Phase, Plan
-from migrator.plan.rollout import flag_name
 from migrator.playbook import load_playbook
 
 FILES = ("plan.json", "PLAN.md", "plan.html")
@@ -79,6 +78,14 @@ def _store_reason(finding: Finding, store: str, chosen_by_person: bool) -> str:
     return next((s.why for s in book.stores if s.store == store), "")
 
 
+def _shared_store_reasons(phase: Phase, rows: dict[str, Row]) -> dict[str, str]:
+    """Store -> the reason all of `phase`'s components kept there share, said once per phase."""
+    reasons: dict[str, set[str]] = {}
+    for fid in phase.findings:
+        reasons.setdefault(rows[fid].store, set()).add(rows[fid].store_reason)
+    return {store: why.pop() for store, why in reasons.items() if len(why) == 1 and "" not in why}
+
+
 def _context(outcome: PlanOutcome, out_dir: Path) -> dict[str, Any]:
     plan = outcome.plan
     rows: dict[str, Row] = {}
@@ -103,6 +110,7 @@ def _context(outcome: PlanOutcome, out_dir: Path) -> dict[str, Any]:
         "name": name,
         "rows": rows,
         "migrate_phases": migrate,
+        "store_notes": {p.number: _shared_store_reasons(p, rows) for p in migrate},
         "component_count": len(dict.fromkeys(included)),
         "points": points,
         "symptoms": symptoms,
@@ -111,7 +119,7 @@ def _context(outcome: PlanOutcome, out_dir: Path) -> dict[str, Any]:
         "diagram": layout(plan),
         "box_w": BOX_W,
         "box_h": BOX_H,
-        "flag_of": lambda finding: flag_name(finding.symbol),
+        "flag_of": lambda finding: plan.flag_of(finding.id),
     }
 
 

@@ -74,7 +74,7 @@ def declared_home_page() -> str | None:
         meta = metadata(DISTRIBUTION)
     except PackageNotFoundError:
         return None
-    urls = [meta.get("Home-page") or ""]
+    urls = [meta["Home-page"] or ""] if "Home-page" in meta else []
     urls += [entry.partition(",")[2].strip() for entry in meta.get_all("Project-URL") or []]
     return next((url for url in urls if url.startswith("https://")), None)
 

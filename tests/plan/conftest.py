@@ -147,3 +147,43 @@ def make_finding() -> Callable[..., Finding]:
 @pytest.fixture
 def site() -> Callable[..., Evidence]:
     return v
+
+
+# Categories of a large plan and how many components each has: seven migrate phases, one of 60.
+LARGE_PLAN = (
+    ("cache", 60, "redis", "codemod"),
+    ("session_store", 30, "redis", "codemod"),
+    ("server_session_config", 5, "redis", "config"),
+    ("app_data", 30, "postgres", "codemod"),
+    ("counter_ratelimit", 20, "redis", "codemod"),
+    ("lock", 10, "redis", "codemod"),
+    ("queue_background", 15, "redis", "manual"),
+    ("local_file", 15, "s3", "manual"),
+    ("connection_registry", 15, "redis", "manual"),
+)
+
+
+def long_path(category: str, n: int, length: int = 200) -> str:
+    """A source path of exactly `length` characters, as deep vendored trees have."""
+    head = f"src/acme_platform/services/{category}/handlers/tenant_billing_{n:03d}/"
+    filler = "reconciliation_of_customer_accounts_" * (length // 10)
+    return head + filler[: length - len(head) - len(".py")] + ".py"
+
+
+def large_findings() -> tuple[Finding, ...]:
+    """200 components with 200-character paths, spread over seven phases."""
+    out: list[Finding] = []
+    for category, count, store, automation in LARGE_PLAN:
+        for n in range(count):
+            symbol = f"{category.upper()}_STATE_FOR_TENANT_BILLING_RECONCILIATION_{n:03d}"
+            out.append(finding(category, symbol, 10 + n, automation=automation, store=store,
+                               path=long_path(category, n)))
+    return tuple(out)
+
+
+@pytest.fixture
+def large_result(tmp_path: Path) -> ScanResult:
+    """A scan of a large project: 200 components, paths 200 characters long, 4 processes."""
+    root = tmp_path / "large-project"
+    root.mkdir()
+    return shop_result(root, processes=4, findings=large_findings())
