@@ -16,6 +16,10 @@ A mapping of counts (``HITS = defaultdict(int)``, ``Counter()``, ``{}``):
 - ``HITS[k] += n`` / ``HITS[k] = HITS.get(k, 0) + n`` / ``HITS[k] = HITS[k] + n`` become
   ``HITS.incr(k[, amount=n])``; ``-=`` becomes ``decr``; ``HITS[k]`` and ``HITS.get(k, 0)``
   become ``HITS.get(k)``;
+- a read of the same count later in the block (up to its next increment) takes the value the
+  increment returns, since a separate ``get`` sees other processes' hits too: inline when it is
+  what the next statement computes first (``HITS[ip] += 1; if HITS[ip] > LIMIT:`` becomes
+  ``if HITS.incr(ip) > LIMIT:``), else through a local (``hits = HITS.incr(ip)``);
 - a fixed-window rate limit of the shape
   ``HITS[(key, int(time.time() // W))] += 1; return HITS[(key, ...)] <= LIMIT`` (the bucket
   inline or in locals, any of ``<= < > >=``) becomes ``return HITS.hit(key, limit=LIMIT,
@@ -126,6 +130,11 @@ class CounterCodemod(ComponentCodemod):
         self.dropped: set[int] = set()
         self.consumed: set[int] = set()  # refs that a statement-level rewrite already covers
         self.local_reads: dict[int, str] = {}
+        # Reads of a count just incremented: the local that holds the new value, or None when
+        # the increment moves into the read (`inlined`: the read -> the increment's parts).
+        self.count_reads: dict[int, str | None] = {}
+        self.inlined: dict[int, tuple[cst.Subscript, cst.AugAssign | cst.Assign]] = {}
+        self.bound_counts: dict[int, str] = {}  # increments whose value a local takes
         self.definition: cst.Assign | None = None
         self.module_shape = self.shape or self.infer_shape(tree)
         if self.defines_here:
@@ -167,6 +176,86 @@ class CounterCodemod(ComponentCodemod):
                 self.note_increment(body, index, small)
             elif isinstance(small, cst.AugAssign) and self.module_shape == "mapping":
                 self.note_rate_limit(body, index, small)
+                if id(line) not in self.rate_limits:
+                    self.note_count_reads(body, index, small)
+            elif isinstance(small, cst.Assign) and self.module_shape == "mapping":
+                self.note_count_reads(body, index, small)
+
+    def note_count_reads(
+        self, body: Sequence[cst.BaseStatement], index: int, small: cst.AugAssign | cst.Assign
+    ) -> None:
+        """``H[k] += n`` followed by reads of ``H[k]`` in the block: the reads take the value
+        the increment returns (``H.incr`` answers it atomically), inline when the read is the
+        first thing the next statement computes, else through a local."""
+        target = small.target if isinstance(small, cst.AugAssign) else small.targets[0].target
+        if not (isinstance(target, cst.Subscript) and self.refers_to_component(target.value)):
+            return
+        if isinstance(small, cst.Assign) and (
+            len(small.targets) != 1 or not self.addition_of(target, small.value)
+        ):
+            return
+        key = single_key(target)
+        if key is None:
+            return
+        wanted, key_names = (code_of(target.value), code_of(key)), names_in(key)
+        reads: list[cst.CSTNode] = []
+        for line in body[index + 1 :]:
+            if self.counts_key(line, wanted):
+                break
+            reads += [n for n in _outside_functions(line) if self.reads_key(n, wanted)]
+            if assigned_names(line) & key_names:
+                break
+        if not reads:
+            return
+        following = body[index + 1]
+        if len(reads) == 1 and _first_computed(following) is reads[0]:
+            self.count_reads[id(reads[0])] = None  # the increment itself, inline
+            self.dropped.add(id(body[index]))
+            self.inlined[id(reads[0])] = (target, small)
+            return
+        name = fresh_name([self.symbol.lower(), f"{self.symbol.lower()}_count"], self.module_names)
+        self.module_names.add(name)
+        for read in reads:
+            self.count_reads[id(read)] = name
+        self.bound_counts[id(small)] = name
+
+    def counts_key(self, line: cst.BaseStatement, wanted: tuple[str, str]) -> bool:
+        small = _only(line)
+        target = (
+            small.target
+            if isinstance(small, cst.AugAssign)
+            else small.targets[0].target
+            if isinstance(small, cst.Assign) and len(small.targets) == 1
+            else None
+        )
+        key = single_key(target) if isinstance(target, cst.Subscript) else None
+        return (
+            isinstance(target, cst.Subscript)
+            and key is not None
+            and (code_of(target.value), code_of(key)) == wanted
+        )
+
+    def reads_key(self, node: cst.CSTNode, wanted: tuple[str, str]) -> bool:
+        """``H[k]`` read (not written) or ``H.get(k)`` / ``H.get(k, 0)``, for one key."""
+        if isinstance(node, cst.Subscript):
+            key = single_key(node)
+            holder = self.parent(node)
+            written = isinstance(holder, (cst.AssignTarget, cst.AugAssign, cst.Del))
+            return (
+                not written
+                and key is not None
+                and (code_of(node.value), code_of(key)) == wanted
+                and self.refers_to_component(node.value)
+            )
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "get"
+            and node.args
+            and (len(node.args) == 1 or _is_zero(node.args[1].value))
+        ):
+            return (code_of(node.func.value), code_of(node.args[0].value)) == wanted
+        return False
 
     def note_increment(
         self, body: Sequence[cst.BaseStatement], index: int, small: cst.AugAssign | cst.Assign
@@ -542,8 +631,23 @@ class CounterCodemod(ComponentCodemod):
             and self.refers_to_component(target.value)
             and isinstance(original_node.value, cst.BinaryOperation)
         ):
-            return cst.Expr(self.count_call(target, "incr", original_node.value.right))
+            call = self.count_call(target, "incr", original_node.value.right)
+            return self.counted(original_node, call)
         return updated_node
+
+    def counted(self, increment: cst.CSTNode, call: cst.Call) -> cst.BaseSmallStatement:
+        """The increment as a statement: the call alone, or its value kept in a local."""
+        name = self.bound_counts.get(id(increment))
+        if name is None:
+            return cst.Expr(call)
+        return cst.Assign([cst.AssignTarget(cst.Name(name))], call)
+
+    def inline_increment(self, read: cst.CSTNode) -> cst.Call:
+        target, small = self.inlined[id(read)]
+        if isinstance(small, cst.AugAssign):
+            return self.count_call(target, self.method_for(small.operator), small.value)
+        assert isinstance(small.value, cst.BinaryOperation)
+        return self.count_call(target, "incr", small.value.right)
 
     def leave_AugAssign(
         self, original_node: cst.AugAssign, updated_node: cst.AugAssign
@@ -555,7 +659,7 @@ class CounterCodemod(ComponentCodemod):
             and self.refers_to_component(target.value)
         ):
             method = self.method_for(original_node.operator)
-            return cst.Expr(self.count_call(target, method, original_node.value))
+            return self.counted(original_node, self.count_call(target, method, original_node.value))
         return updated_node
 
     def count_call(
@@ -569,6 +673,8 @@ class CounterCodemod(ComponentCodemod):
     def leave_Subscript(
         self, original_node: cst.Subscript, updated_node: cst.Subscript
     ) -> cst.BaseExpression:
+        if id(original_node) in self.count_reads:
+            return self.count_read(original_node)
         value = original_node.value
         if (
             self.module_shape == "mapping"
@@ -580,7 +686,13 @@ class CounterCodemod(ComponentCodemod):
             return build_call(cst.Attribute(value, cst.Name("get")), [key])
         return updated_node
 
+    def count_read(self, read: cst.CSTNode) -> cst.BaseExpression:
+        name = self.count_reads[id(read)]
+        return cst.Name(name) if name is not None else self.inline_increment(read)
+
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        if id(original_node) in self.count_reads:
+            return self.count_read(original_node)
         if id(original_node) in self.next_calls and self.count is not None:
             step = self.count.step
             keywords = {} if step == 1 else {"amount": cst.parse_expression(str(step))}
@@ -905,3 +1017,32 @@ def _window_of(
     if isinstance(clock, cst.Call) and code_of(clock.func) in CLOCK_CALLS and not clock.args:
         return expression.right
     return None
+
+
+def _outside_functions(line: cst.CSTNode) -> list[cst.CSTNode]:
+    """Every node of a statement, not those of functions or lambdas defined in it (they run
+    later, when the count may have moved on)."""
+    found: list[cst.CSTNode] = []
+
+    class _Collect(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                return False
+            found.append(node)
+            return True
+
+    line.visit(_Collect())
+    return found
+
+
+def _first_computed(line: cst.BaseStatement) -> cst.CSTNode | None:
+    """The expression a statement evaluates first, when that is plain to see: the leftmost
+    operand of the test of an ``if``/``while``, of a ``return``, or of an expression statement."""
+    if isinstance(line, (cst.If, cst.While)):
+        node: cst.CSTNode | None = line.test
+    else:
+        small = _only(line)
+        node = getattr(small, "value", None) if isinstance(small, (cst.Return, cst.Expr)) else None
+    while isinstance(node, (cst.Comparison, cst.BinaryOperation, cst.BooleanOperation)):
+        node = node.left
+    return node

@@ -1,217 +1,207 @@
-"""Add the store client the generated runtime needs to the target's dependency lists.
+"""Add the store clients the generated runtime needs to one dependency list, formatting kept.
 
-`add_requirement(root, "redis>=5")` adds the requirement, once, to each list the target
-declares: `pyproject.toml` `[project].dependencies` (unless `dynamic`), the main requirements
-file, `setup.cfg` `[options] install_requires`, and `setup.py`'s `install_requires=[...]`
-(rewritten with libcst). A list that already names the package (any version, any extras) is
-left alone; everything else in each file stays byte-identical. With no list at all, a
-`requirements.txt` is created. It returns the new texts and writes nothing.
+Each editor takes a file's text and the requirements to add, and returns a `ListEdit`: the
+new text (the same text when every requirement is already declared), whether the file
+declares the project's dependencies at all, notes for a person, and the requirements files the
+list is read from. The TOML lists are edited with `tomlkit` (comments, order and layout stay):
+`[project] dependencies` (PEP 621: setuptools, PDM, Hatch, uv, Poetry 2), Poetry's
+`[tool.poetry.dependencies]` and a Pipfile's `[packages]`. Whether a list already has a
+requirement is decided by `packaging`: the same project name (PEP 503) with the extras and a
+version the runtime needs; a name declared with another version or without the extras is left
+as it is, with a note.
 """
 
 from __future__ import annotations
 
-import configparser
-import re
-import sys
-from pathlib import Path
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-import libcst as cst
-import libcst.matchers as m
+import tomlkit
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+from tomlkit.exceptions import TOMLKitError
 
-from .framework_backends import insert_after
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - the project declares tomli for 3.10
-    import tomli as tomllib
-
-MAIN_REQUIREMENTS = (
-    "requirements.txt",
-    "requirements/base.txt",
-    "requirements/common.txt",
-    "requirements/main.txt",
-    "requirements/prod.txt",
-    "requirements/production.txt",
-)
-NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+# Specifier operators whose version is the lowest one a declaration lets in.
+_LOWER_BOUNDS = ("==", "===", ">=", "~=", ">")
 
 
-def add_requirement(root: Path, requirement: str) -> dict[Path, str]:
-    """New texts of the dependency files under `root` that gain `requirement`."""
-    wanted = package_name(requirement)
-    changes: dict[Path, str] = {}
-    found_any = False
-    for path, add in (
-        (root / "pyproject.toml", _pyproject),
-        (_main_requirements(root), _requirements),
-        (root / "setup.cfg", _setup_cfg),
-        (root / "setup.py", _setup_py),
-    ):
-        if path is None or not path.is_file():
-            continue
-        text = path.read_text(encoding="utf-8")
-        declared, new_text = add(text, requirement, wanted)
-        found_any = found_any or declared
-        if new_text != text:
-            changes[path] = new_text
-    if not found_any:
-        changes[root / "requirements.txt"] = requirement + "\n"
-    return changes
+@dataclass(frozen=True)
+class ListEdit:
+    """One dependency file after adding: its text, whether it declares the dependencies, what a
+    person must check, and the requirements files it is read from (as written in it)."""
+
+    text: str
+    declared: bool = False
+    notes: tuple[str, ...] = ()
+    reads: tuple[str, ...] = field(default_factory=tuple)
 
 
-def package_name(requirement: str) -> str:
-    """The normalised project name of a requirement string (PEP 503)."""
-    match = NAME.match(requirement)
-    if not match:
-        raise ValueError(f"`{requirement}` does not start with a package name.")
-    return re.sub(r"[-_.]+", "-", match.group(1)).lower()
+def parse_requirement(line: str) -> Requirement | None:
+    """The requirement a declaration names, or None when it names none (an URL, an option)."""
+    try:
+        return Requirement(line.strip())
+    except InvalidRequirement:
+        return None
 
 
-def _main_requirements(root: Path) -> Path | None:
-    return next((root / p for p in MAIN_REQUIREMENTS if (root / p).is_file()), None)
+def still_needed(
+    declared: Iterable[Requirement], wanted: Requirement, where: str
+) -> tuple[bool, str]:
+    """(whether `wanted` must be added, a note for a person or "").
+
+    Declared under the same name, it is never added twice; when that declaration may install a
+    version `wanted` excludes, or lacks its extras, the note says so."""
+    name = canonicalize_name(wanted.name)
+    same = [d for d in declared if canonicalize_name(d.name) == name]
+    if not same:
+        return True, ""
+    if any(_covers(d, wanted) for d in same):
+        return False, ""
+    return False, (
+        f"`{where}` declares `{same[0]}`; the migrated code needs `{wanted}`: check that "
+        "the version installed qualifies"
+    )
 
 
-def _requirements(text: str, requirement: str, wanted: str) -> tuple[bool, str]:
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line and not line.startswith("-") and package_name(line) == wanted:
-            return True, text
-    separator = "" if text.endswith("\n") or not text else "\n"
-    return True, f"{text}{separator}{requirement}\n"
+def _covers(declared: Requirement, wanted: Requirement) -> bool:
+    if not set(wanted.extras) <= set(declared.extras):
+        return False
+    if not wanted.specifier:
+        return True
+    lowest = [
+        _version(spec.version)
+        for spec in declared.specifier
+        if spec.operator in _LOWER_BOUNDS and not spec.version.endswith(".*")
+    ]
+    return any(v is not None and wanted.specifier.contains(v, prereleases=True) for v in lowest)
 
 
-def _pyproject(text: str, requirement: str, wanted: str) -> tuple[bool, str]:
-    project = tomllib.loads(text).get("project")
-    if not isinstance(project, dict) or "dependencies" in project.get("dynamic", ()):
-        return False, text
-    if any(package_name(d) == wanted for d in project.get("dependencies", ())):
-        return True, text
-    header = re.search(r"(?m)^\[project\]\s*$", text)
-    assert header is not None
-    following = re.search(r"(?m)^\[", text[header.end() :])
-    end = header.end() + following.start() if following else len(text)
-    key = re.compile(r"(?m)^dependencies\s*=\s*\[").search(text, header.end(), end)
-    if key is None:
-        at = header.end()
-        return True, f'{text[:at]}\ndependencies = ["{requirement}"]{text[at:]}'
-    return True, _append_to_array(text, key.end(), requirement)
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
-def _append_to_array(text: str, start: int, requirement: str) -> str:
-    """`text` with `requirement` added to the TOML array whose `[` ends at `start`."""
-    close = _closing_bracket(text, start)
-    inside = text[start:close]
-    if "\n" not in inside:
-        items = inside.strip().rstrip(",")
-        joined = f'{items}, "{requirement}"' if items else f'"{requirement}"'
-        return f"{text[:start]}{joined}{text[close:]}"
-    last_line_start = text.rfind("\n", start, close) + 1
-    before_close = text[start:last_line_start].rstrip()
-    item_lines = [line for line in inside.splitlines() if line.strip()]
-    indent = re.match(r"\s*", item_lines[-1]).group(0) if item_lines else "    "  # type: ignore[union-attr]
-    comma = "" if not item_lines or before_close.endswith((",", "[")) else ","
-    body_end = start + len(before_close)
-    return f'{text[:body_end]}{comma}\n{indent}"{requirement}",\n{text[last_line_start:]}'
-
-
-def _closing_bracket(text: str, start: int) -> int:
-    depth, quote, position = 1, "", start
-    while position < len(text):
-        char = text[position]
-        if quote:
-            if char == "\\" and quote == '"':
-                position += 1
-            elif char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char == "#":
-            position = text.find("\n", position)
-            position = len(text) if position < 0 else position
-        elif char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-            if depth == 0:
-                return position
-        position += 1
-    raise ValueError("pyproject.toml has an unclosed dependencies array.")
-
-
-def _setup_cfg(text: str, requirement: str, wanted: str) -> tuple[bool, str]:
-    parser = configparser.ConfigParser()
-    parser.read_string(text)
-    if not parser.has_option("options", "install_requires"):
-        return False, text
-    declared = parser.get("options", "install_requires").splitlines()
-    if any(line.strip() and package_name(line) == wanted for line in declared):
-        return True, text
-    lines = text.splitlines(keepends=True)
-    in_options, key_at = False, None
-    for number, line in enumerate(lines):
-        if line.startswith("["):
-            in_options = line.strip() == "[options]"
-        elif in_options and re.match(r"install_requires\s*[=:]", line):
-            key_at = number
-            break
-    assert key_at is not None
-    last = key_at
-    while last + 1 < len(lines) and lines[last + 1][:1] in (" ", "\t") and lines[last + 1].strip():
-        last += 1
-    indent = re.match(r"\s*", lines[last]).group(0) if last > key_at else "    "  # type: ignore[union-attr]
-    if not lines[last].endswith("\n"):
-        lines[last] += "\n"
-    lines.insert(last + 1, f"{indent}{requirement}\n")
-    return True, "".join(lines)
-
-
-def _setup_py(text: str, requirement: str, wanted: str) -> tuple[bool, str]:
-    module = cst.parse_module(text)
-    adder = _InstallRequires(module, requirement, wanted)
-    new = module.visit(adder)
-    return adder.declared, new.code
-
-
-class _InstallRequires(cst.CSTTransformer):
-    """Appends to the list given as `install_requires=` (inline or by a module-level name)."""
-
-    def __init__(self, module: cst.Module, requirement: str, wanted: str) -> None:
-        super().__init__()
-        self.requirement, self.wanted = requirement, wanted
-        self.declared = False
-        self.target: cst.List | None = None
-        for arg in m.findall(module, m.Arg(keyword=m.Name("install_requires"))):
-            assert isinstance(arg, cst.Arg)
-            value = arg.value
-            if isinstance(value, cst.Name):
-                value = _module_list(module, value.value)
-            if isinstance(value, cst.List):
-                self.target, self.declared = value, True
-
-    def leave_List(self, original_node: cst.List, updated_node: cst.List) -> cst.List:
-        if original_node is not self.target:
-            return updated_node
-        names = {
-            package_name(e.value.evaluated_value)
-            for e in updated_node.elements
-            if isinstance(e.value, cst.SimpleString) and isinstance(e.value.evaluated_value, str)
-        }
-        if self.wanted in names:
-            return updated_node
-        added = cst.Element(cst.SimpleString(f'"{self.requirement}"'))
-        if not updated_node.elements:
-            return updated_node.with_changes(elements=[added])
-        elements = insert_after(
-            list(updated_node.elements),
-            len(updated_node.elements) - 1,
-            [added],
-            updated_node.lbracket.whitespace_after,
+def pep621(text: str, wanted: Sequence[Requirement], where: str = "pyproject.toml") -> ListEdit:
+    """`[project] dependencies` of a pyproject.toml, unless they are `dynamic`; the files a
+    setuptools `[tool.setuptools.dynamic] dependencies = {file = [...]}` reads otherwise."""
+    document = _parse(text)
+    project = document.get("project") if document is not None else None
+    if not isinstance(project, dict):
+        return ListEdit(text)
+    if "dependencies" in project.get("dynamic", ()):
+        dynamic = document.get("tool", {}).get("setuptools", {}).get("dynamic", {})
+        files = dynamic.get("dependencies", {}).get("file", ()) if isinstance(dynamic, dict) else ()
+        files = [files] if isinstance(files, str) else list(files)
+        if files:
+            return ListEdit(text, declared=True, reads=tuple(str(f) for f in files))
+        note = (
+            f"`{where}` computes its dependencies (`dynamic`); add {_quoted(wanted)} where they "
+            "come from"
         )
-        return updated_node.with_changes(elements=elements)
+        return ListEdit(text, declared=True, notes=(note,))
+    current = project.get("dependencies")
+    if current is None and isinstance(_poetry_table(document), dict):
+        return ListEdit(text)  # Poetry 2 with its dependencies in its own table
+    declared = [r for r in map(parse_requirement, current or ()) if r is not None]
+    added, notes = requirements_to_add(declared, wanted, where)
+    if not added:
+        return ListEdit(text, declared=True, notes=notes)
+    if current is None:
+        project["dependencies"] = [str(r) for r in added]
+    else:
+        for requirement in added:
+            current.append(str(requirement))
+    return ListEdit(tomlkit.dumps(document), declared=True, notes=notes)
 
 
-def _module_list(module: cst.Module, name: str) -> cst.BaseExpression | None:
-    for assign in m.findall(module, m.Assign(targets=[m.AssignTarget(m.Name(name))])):
-        assert isinstance(assign, cst.Assign)
-        return assign.value
-    return None
+def poetry(text: str, wanted: Sequence[Requirement], where: str = "pyproject.toml") -> ListEdit:
+    """`[tool.poetry.dependencies]`: `redis = ">=5"`, extras in an inline table."""
+    document = _parse(text)
+    table = _poetry_table(document)
+    if not isinstance(table, dict):
+        return ListEdit(text)
+    return _name_table(document, table, wanted, where)
+
+
+def pipfile(text: str, wanted: Sequence[Requirement], where: str = "Pipfile") -> ListEdit:
+    """A Pipfile's `[packages]`, in the same form as Poetry's table."""
+    document = _parse(text)
+    table = document.get("packages") if document is not None else None
+    if not isinstance(table, dict):
+        return ListEdit(text)
+    return _name_table(document, table, wanted, where)
+
+
+def _name_table(document: Any, table: Any, wanted: Sequence[Requirement], where: str) -> ListEdit:
+    """A table of `name = "version"` or `name = {version = ..., extras = [...]}`."""
+    declared = [_from_table(name, value) for name, value in table.items()]
+    added, notes = requirements_to_add([d for d in declared if d is not None], wanted, where)
+    for requirement in added:
+        spec = str(requirement.specifier) or "*"
+        if requirement.extras or requirement.marker:
+            value = tomlkit.inline_table()
+            value["version"] = spec
+            if requirement.extras:
+                value["extras"] = sorted(requirement.extras)
+            if requirement.marker:
+                value["markers"] = str(requirement.marker)
+            table[requirement.name] = value
+        else:
+            table[requirement.name] = spec
+    text = tomlkit.dumps(document)
+    return ListEdit(text, declared=True, notes=notes)
+
+
+def _from_table(name: str, value: Any) -> Requirement | None:
+    """A Poetry or Pipfile entry as a requirement (a version Poetry writes `^1.2` is not PEP 440:
+    it names the package and nothing more)."""
+    version = value.get("version", "") if isinstance(value, dict) else value
+    extras = value.get("extras", []) if isinstance(value, dict) else []
+    requirement = parse_requirement(f"{name}[{','.join(map(str, extras))}]" if extras else name)
+    if requirement is None:
+        return None
+    if isinstance(version, str) and version not in ("", "*"):
+        # Poetry's `^5.1` and `~5.1` let in 5.1 and up to a bound: their lowest version is 5.1.
+        if version.startswith("^") or (version.startswith("~") and not version.startswith("~=")):
+            version = ">=" + version[1:]
+        try:
+            requirement.specifier = SpecifierSet(version)
+        except InvalidSpecifier:
+            pass
+    return requirement
+
+
+def requirements_to_add(
+    declared: Sequence[Requirement], wanted: Sequence[Requirement], where: str
+) -> tuple[list[Requirement], tuple[str, ...]]:
+    added: list[Requirement] = []
+    notes: list[str] = []
+    for requirement in wanted:
+        needed, note = still_needed(declared, requirement, where)
+        if needed:
+            added.append(requirement)
+        if note:
+            notes.append(note)
+    return added, tuple(notes)
+
+
+def _poetry_table(document: Any) -> Any:
+    tool = document.get("tool", {}) if document is not None else {}
+    poetry = tool.get("poetry", {}) if isinstance(tool, dict) else {}
+    return poetry.get("dependencies") if isinstance(poetry, dict) else None
+
+
+def _parse(text: str) -> Any:
+    try:
+        return tomlkit.parse(text)
+    except TOMLKitError:
+        return None
+
+
+def _quoted(wanted: Sequence[Requirement]) -> str:
+    return ", ".join(f"`{r}`" for r in wanted)

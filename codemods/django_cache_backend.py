@@ -126,10 +126,11 @@ class DjangoCacheBackendCodemod(ConfigSwitchCodemod):
             '            else "django.core.cache.backends.locmem.LocMemCache"\n'
             "        ),\n"
             f'        "LOCATION": {REDIS_URL},\n'
-            f'        "KEY_PREFIX": {self.with_package(SERVICE_KEY_PREFIX)},\n'
+            f'        "KEY_PREFIX": {SERVICE_KEY_PREFIX},\n'
             "    }\n"
             "}\n"
         )
+        statement = self.fill(statement)
         why = "# Django's implicit default cache, written out so the migration switch can move it."
         statement = statement.with_changes(
             leading_lines=[cst.EmptyLine(), cst.EmptyLine(comment=cst.Comment(why))]

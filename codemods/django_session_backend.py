@@ -113,9 +113,11 @@ class DjangoSessionBackendCodemod(ConfigSwitchCodemod):
         self.add_needed_import("os")
         if caches_at is None:
             default = '{"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}'
-            statement = cst.parse_statement(
-                f'CACHES = {{\n    "default": {default},\n'
-                f'    "{ALIAS}": {_redis_alias("    ", self.with_package(SERVICE_KEY_PREFIX))},\n}}\n'
+            statement = self.fill(
+                cst.parse_statement(
+                    f'CACHES = {{\n    "default": {default},\n'
+                    f'    "{ALIAS}": {_redis_alias("    ", SERVICE_KEY_PREFIX)},\n}}\n'
+                )
             )
             return [*out, statement.with_changes(leading_lines=[cst.EmptyLine()])]
         index = caches_at + (1 if caches_at > engine_at and len(out) > len(self.module_body) else 0)
@@ -126,7 +128,7 @@ class DjangoSessionBackendCodemod(ConfigSwitchCodemod):
         indent = line[: len(line) - len(line.lstrip())] + "    "
         added = cst.DictElement(
             cst.SimpleString(f'"{ALIAS}"'),
-            cst.parse_expression(_redis_alias(indent, self.with_package(SERVICE_KEY_PREFIX))),
+            self.fill(cst.parse_expression(_redis_alias(indent, SERVICE_KEY_PREFIX))),
         )
         elements = insert_after(
             list(caches.elements), len(caches.elements) - 1, [added], caches.lbrace.whitespace_after

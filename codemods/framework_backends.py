@@ -15,10 +15,16 @@ with the switch defined once, after the module's leading imports::
 
 Two stages only: `off` (and every stage before `complete`) keeps the old value, `complete`
 switches. The Redis URL always comes from `STATELESS_REDIS_URL`.
+
+The key prefix (`[tool.migrator] key_prefix`, else the module's top package) and the flag come
+from the target and its plan: they enter the code as literal nodes (`string_node`), never as
+text that is parsed, so no value can become code.
 """
 
 from __future__ import annotations
 
+import keyword
+import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -28,12 +34,17 @@ from libcst.codemod import CodemodContext
 from libcst.metadata import ParentNodeProvider, PositionProvider
 
 from ._checked_codemod import CheckedCodemod
+from .python_literal import string_node, with_values
 
 REDIS_URL = 'os.environ.get("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0")'
+# Stands for the service's key prefix in the sources below; `fill` puts in a literal node.
+PREFIX_PLACEHOLDER = "__stateless_key_prefix__"
 # Every key carries the service's prefix, as the generated runtime's keys do.
-KEY_PREFIX = 'os.environ.get("STATELESS_KEY_PREFIX", "{package}") + ":"'
+KEY_PREFIX = f'os.environ.get("STATELESS_KEY_PREFIX", {PREFIX_PLACEHOLDER}) + ":"'
 # For libraries that join the prefix to the key themselves (Django caches, limiters).
-SERVICE_KEY_PREFIX = 'os.environ.get("STATELESS_KEY_PREFIX", "{package}")'
+SERVICE_KEY_PREFIX = f'os.environ.get("STATELESS_KEY_PREFIX", {PREFIX_PLACEHOLDER})'
+_FLAG = re.compile(r"[A-Z_][A-Z0-9_]*\Z")
+_VARIABLE_PLACEHOLDER = "__stateless_flag_variable__"
 SWITCH_COMMENT = (
     "# Migration switch, read at start-up: off keeps the old backend, complete uses Redis."
 )
@@ -56,6 +67,8 @@ class ConfigSwitchCodemod(CheckedCodemod):
         super().__init__(context)
         self.key_prefix = key_prefix
         self.flag = (flag or self.FLAG).upper()
+        if not _FLAG.match(self.flag) or keyword.iskeyword(self.flag.lower()):
+            raise ValueError(f"{self.flag!r} cannot name a migration flag")
         self.switch_name = f"_{self.flag.lower()}_on_redis"
         self.switch_used = False
         self.source_lines: list[str] = []
@@ -89,17 +102,18 @@ class ConfigSwitchCodemod(CheckedCodemod):
         return isinstance(parent, cst.IfExp) and m.matches(parent.test, m.Name(self.switch_name))
 
     def expression(self, source: str) -> cst.BaseExpression:
-        """A new expression; any `os.` it uses gets its import. `{package}` in `source` is the
-        module's top package, the default key prefix of the service."""
+        """A new expression from `source`, code of this package's own; any `os.` it uses gets
+        its import, and `PREFIX_PLACEHOLDER` becomes the service's key prefix (`fill`)."""
         if "os." in source:
             self.add_needed_import("os")
-        return cst.parse_expression(self.with_package(source))
+        return self.fill(cst.parse_expression(source))
 
-    def with_package(self, source: str) -> str:
-        """`source` with `{package}` replaced by the key prefix: the one configured, else the
-        module's top package."""
+    def fill(self, node: cst.CSTNodeT) -> cst.CSTNodeT:
+        """`node`, parsed from code of this package's own, with `PREFIX_PLACEHOLDER` replaced
+        by the key prefix as a string literal: the one configured, else the module's top
+        package. Never give it a tree that holds the target's code."""
         package = self.key_prefix or (self.context.full_module_name or "service").split(".")[0]
-        return source.replace("{package}", package)
+        return with_values(node, {PREFIX_PLACEHOLDER: string_node(package)})
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         body = self.rewrite_body(original_node.body, updated_node.body)
@@ -124,13 +138,14 @@ class ConfigSwitchCodemod(CheckedCodemod):
         return list(body)
 
     def _switch_statement(self) -> cst.BaseStatement:
-        env = f"STATELESS_{self.flag}"
         statement = cst.parse_statement(
             f"{self.switch_name} = (\n"
-            f'    os.environ.get("{env}", os.environ.get("STATELESS_MODE", "off"))\n'
+            f'    os.environ.get({_VARIABLE_PLACEHOLDER}, os.environ.get("STATELESS_MODE", "off"))\n'
             '    == "complete"\n'
             ")\n"
         )
+        variable = string_node(f"STATELESS_{self.flag}")
+        statement = with_values(statement, {_VARIABLE_PLACEHOLDER: variable})
         return statement.with_changes(
             leading_lines=[cst.EmptyLine(), cst.EmptyLine(comment=cst.Comment(SWITCH_COMMENT))]
         )

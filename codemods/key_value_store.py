@@ -7,13 +7,22 @@ as ``from m import S``, ``from m import S as T``, ``import m`` or ``import m as 
   ``SESSIONS = kv("SESSIONS", {}, ttl=3600)``, the original container kept as the old side, with
   ``from <runtime> import kv`` added once;
 - a nested mutation of a stored value (``S[k]["cart"].append(x)``, ``S[k]["n"] += 1``,
-  ``S[k]["a"]["b"] = v``, ``del S[k]["x"]``, ``S[k].append(x)``, ``S.setdefault(k, [])...``)
-  becomes ``with S.edit(k) as value: value["cart"].append(x)``; adjacent statements editing the
-  same key share one ``with``. A value bound to a local and then mutated
-  (``s = S[k]``, ``s = S.setdefault(k, {})``, ``s = S.get(k)``) becomes
-  ``with S.edit(k[, default=...]) as s:`` around the statements up to the last mutation of ``s``
-  in the same block (``S.get(k)`` relies on ``edit(k, default=None)`` yielding None, and storing
-  nothing, for a missing key);
+  ``S[k]["a"]["b"] = v``, ``del S[k]["x"]``, ``S[k].append(x)``, ``S.setdefault(k, [])...``,
+  ``bisect.insort(S[k]["seen"], x)``, ``heapq.heappush(...)``) becomes
+  ``with S.edit(k) as value: value["cart"].append(x)``; adjacent statements editing the
+  same key share one ``with``;
+- a read of ``S[k]`` into locals that a later statement of the block changes, or uses to write
+  ``S[k]`` again, starts the edit, so the write never works from a stale copy:
+  ``s = S[k]`` (also ``S.setdefault(k, {})``, ``S.get(k)``) becomes
+  ``with S.edit(k[, default=...]) as s:`` around the statements up to the last such one
+  (``S.get(k)`` relies on ``edit(k, default=None)`` yielding None, and storing nothing, for a
+  missing key); any other read (``cart = S[k]["cart"]``) moves inside, reading ``value``;
+  an ``if``/``while``/``for`` whose header reads ``S[k]`` and whose body changes it is one edit;
+  an entry fetched earlier by a getter of the module (``sid, s = _session()`` where
+  ``_session`` returns ``sid, S[sid]``) is read again inside the edit (``s = value``);
+  an edit of the same key inside the span joins it;
+- ``S[k] += v`` (any augmented operator) becomes ``S.augment(k, "+=", v)``: one atomic
+  read-modify-write on the store, where a get and a set would lose concurrent updates;
 - a loop or comprehension over the whole store gets ``# stateless: iterating S is a SCAN over
   the store`` above it, once.
 
@@ -23,7 +32,7 @@ miss, so what relied on the factory says what a missing key is, in every module:
 
 - a nested mutation ``INBOX[k].append(x)`` (and ``v = INBOX[k]`` then ``v.append(x)``) becomes
   ``with INBOX.edit(k, default=[]) as value: value.append(x)``: the empty value is stored first;
-- ``INBOX[k] += v`` becomes ``INBOX[k] = INBOX.get(k, []) + v`` (correct, not atomic);
+- ``INBOX[k] += v`` becomes ``INBOX.augment(k, "+=", v, default=[])``;
 - ``INBOX[k]`` looked at only as a whole (``len(INBOX[k])``, ``list(...)``, ``sorted(...)`` and
   the other reading builtins, ``for x in INBOX[k]``, ``x in INBOX[k]``, ``if INBOX[k]:``) becomes
   ``INBOX.get(k, [])``: the same answer, except that a miss no longer inserts an empty entry
@@ -36,8 +45,7 @@ be seen. The defining module's file is read to learn that the dict is a defaultd
 whose definition cannot be found (no ``context.filename``) is treated as a plain dict's.
 
 Needs no change (a KeyValueStore is a MutableMapping): ``S[k] = v``, ``S[k]``, ``S.get(k)``,
-``S.pop(k)``, ``S.update(...)``, ``del S[k]``, ``k in S``, ``len(S)``, ``if S:``, iteration,
-``S[k] += 1`` (still correct, not atomic: use the counter codemod for counts).
+``S.pop(k)``, ``S.update(...)``, ``del S[k]``, ``k in S``, ``len(S)``, ``if S:``, iteration.
 
 Refuses the module (``SkipFile`` with the reason, nothing written) when: the dict is rebound
 (``global S; S = {}``, ``m.S = ...``, ``S |= ...``), compared with ``is``, passed to a call it
@@ -47,17 +55,28 @@ factories above (``defaultdict(lambda: ...)`` is refused), when a value looks li
 (``S[k] = open(...)``, ``S[k].send(...)``, ``S[k].attr = v``), when the value of
 ``S.get(k, default)`` is mutated, when a mutation sits where a ``with`` cannot wrap it alone
 (several statements on a line, the header of an ``if``/``for``), or when a defaultdict's
-``S[k]`` is read in a way listed as refused above.
+``S[k]`` is read in a way listed as refused above. It also refuses where a value escapes, by the
+same model the scan reads (``migrator.inventory.value_flows``; the scan then already made the
+component manual): passed to a call it cannot see into or to a helper that changes it,
+returned and changed by a caller, captured by a closure that changes it, or changed through a
+local no edit can wrap (a loop variable over ``S.values()``).
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 from libcst.codemod import CodemodContext
+from libcst.metadata import QualifiedNameProvider
 
+from migrator.inventory.mutations import MUTATING_FUNCTIONS, MUTATING_METHODS
+from migrator.inventory.value_flows import module_imports
+
+from ._edit_spans import span_body
+from ._escapes import first_escape
 from ._support import (
     SAFE_READERS,
     ComponentCodemod,
@@ -71,28 +90,6 @@ from ._support import (
     with_comment,
 )
 
-MUTATING_METHODS = frozenset(
-    {
-        "append",
-        "extend",
-        "insert",
-        "pop",
-        "remove",
-        "clear",
-        "update",
-        "setdefault",
-        "add",
-        "discard",
-        "sort",
-        "reverse",
-        "popitem",
-        "difference_update",
-        "intersection_update",
-        "symmetric_difference_update",
-        "__setitem__",
-        "__delitem__",
-    }
-)
 # Methods that return a part of the value itself, so a mutation further along still lands in it.
 PASS_THROUGH_METHODS = frozenset({"get"})
 LIVE_OBJECT_METHODS = frozenset(
@@ -134,7 +131,19 @@ LIVE_OBJECT_CONSTRUCTORS = frozenset(
     }
 )
 STORE_METHODS = frozenset(
-    {"get", "setdefault", "pop", "popitem", "update", "keys", "values", "items", "clear", "edit"}
+    {
+        "get",
+        "setdefault",
+        "pop",
+        "popitem",
+        "update",
+        "keys",
+        "values",
+        "items",
+        "clear",
+        "edit",
+        "augment",
+    }
 )
 SCANNING_METHODS = frozenset({"keys", "values", "items"})
 DEFAULTDICT_CALLS = frozenset({"defaultdict", "collections.defaultdict"})
@@ -212,6 +221,9 @@ class KeyValueStoreCodemod(ComponentCodemod):
 
     def start_module(self, tree: cst.Module) -> None:
         self.roots: dict[int, list[ItemRoot]] = {}
+        # Reads in the header of an `if`/`while`/`for` (ids of the statement): a body that
+        # changes the same key makes the whole statement one edit.
+        self.header_roots: dict[int, list[ItemRoot]] = {}
         self.bindings: dict[int, LocalBinding] = {}
         self.scans: set[int] = set()
         self.definition: cst.Assign | cst.AnnAssign | None = None
@@ -227,6 +239,14 @@ class KeyValueStoreCodemod(ComponentCodemod):
                 self.refuse(f"`{self.symbol}` is not assigned at the top level of this module")
             self.require_factory_name_free(tree)
         self.missing_default = self.empty_value(self.definition_value(tree))
+        module_ast = _ast_of(tree.code)
+        self.module_imports = module_imports(module_ast, self.context.full_package_name or "")
+        self.getters = {
+            node.name: getter
+            for node in module_ast.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and (getter := self.getter(node)) is not None
+        }
 
     def empty_value(self, value: cst.BaseExpression | None) -> cst.BaseExpression | None:
         """What a missing key reads as: the factory's empty value, None for a plain dict."""
@@ -359,7 +379,7 @@ class KeyValueStoreCodemod(ComponentCodemod):
             if via == "item":
                 self.check_stored_value(use.top, where)
                 augmented = self.parent(root)
-                if self.missing_default is not None and isinstance(augmented, cst.AugAssign):
+                if isinstance(augmented, cst.AugAssign):
                     self.augmented.add(id(augmented))
             return
         mutated = use.kind in ("mutate", "store")
@@ -383,6 +403,9 @@ class KeyValueStoreCodemod(ComponentCodemod):
                     f"{where} mutates a value of `{self.symbol}` inside a statement "
                     f"header or a one-line block; a `with` cannot wrap it alone"
                 )
+            if line is not None:
+                header = ItemRoot(root, code_of(ref), key, via, default, False)
+                self.header_roots.setdefault(id(line), []).append(header)
             return
         if mutated and len(line.body) != 1:
             self.refuse(
@@ -468,8 +491,21 @@ class KeyValueStoreCodemod(ComponentCodemod):
                     return ChainUse("live", up, depth)
                 node, depth = up, depth + 1
                 continue
+            if isinstance(up, cst.Arg) and self.changes_argument(up):
+                return ChainUse("mutate", self.parent(up), depth)  # type: ignore[arg-type]
             break
         return ChainUse("store" if self.store_context(node) else "read", node, depth)
+
+    def changes_argument(self, arg: cst.Arg) -> bool:
+        """True for the argument a function changes in place: `bisect.insort(x, v)`'s `x`."""
+        call = self.parent(arg)
+        if not isinstance(call, cst.Call) or arg.keyword is not None or arg.star:
+            return False
+        position = next(i for i, a in enumerate(call.args) if a is arg)
+        return any(
+            MUTATING_FUNCTIONS.get(name.name) == position
+            for name in self.get_metadata(QualifiedNameProvider, call.func, set())
+        )
 
     def store_context(self, node: cst.CSTNode) -> bool:
         """True when ``node`` is assigned to, augmented or deleted (also inside tuple targets)."""
@@ -503,19 +539,22 @@ class KeyValueStoreCodemod(ComponentCodemod):
     def leave_AugAssign(
         self, original_node: cst.AugAssign, updated_node: cst.AugAssign
     ) -> cst.BaseSmallStatement:
-        """``S[k] += v`` on a defaultdict: ``S[k] = S.get(k, <empty>) + v``."""
+        """``S[k] += v``: ``S.augment(k, "+=", v)``, one atomic read-modify-write on the store
+        (``default=<empty>`` for a defaultdict, whose missing key starts from its factory)."""
         if id(original_node) not in self.augmented:
             return updated_node
-        assert isinstance(updated_node.target, cst.Subscript) and self.missing_default
-        operator = getattr(cst, type(updated_node.operator).__name__.removesuffix("Assign"))()
-        value = updated_node.value
-        if not isinstance(value, ATOMS) or (isinstance(value, cst.Tuple) and not value.lpar):
-            value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-        read = get_with_default(updated_node.target, self.missing_default)
-        return cst.Assign(
-            targets=[cst.AssignTarget(updated_node.target)],
-            value=cst.BinaryOperation(read, operator, value),
+        target = updated_node.target
+        assert isinstance(target, cst.Subscript)
+        key = single_key(target)
+        assert key is not None
+        operator = cst.SimpleString(f'"{code_of(updated_node.operator).strip()}"')
+        keywords = {} if self.missing_default is None else {"default": self.missing_default}
+        call = build_call(
+            cst.Attribute(target.value, cst.Name("augment")),
+            [key, operator, updated_node.value],
+            **keywords,
         )
+        return cst.Expr(call)
 
     def leave_Subscript(
         self, original_node: cst.Subscript, updated_node: cst.Subscript
@@ -530,6 +569,9 @@ class KeyValueStoreCodemod(ComponentCodemod):
         return factory_call(self.FACTORY, self.symbol, old, **keywords)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        escape = first_escape(self.context, original_node.code, self.spells_component, True)
+        if escape is not None:
+            self.refuse(f"{escape.sentence(self.symbol)}; move it by hand")
         body = self.rewrite_block(original_node.body, updated_node.body)
         for where in self.unsettled_reads.values():
             self.refuse(
@@ -539,6 +581,91 @@ class KeyValueStoreCodemod(ComponentCodemod):
                 f" (or change it under `with {self.symbol}.edit(k, default=...)`) and run again"
             )
         return updated_node.with_changes(body=body)
+
+    def spells_component(self, chain: str) -> bool:
+        """Whether a dotted name, as `ast` sees it in this module, is the component."""
+        if self.defines_here and chain == self.symbol:
+            return True
+        if chain in self.aliases:
+            return True
+        root, dot, rest = chain.partition(".")
+        imported = self.module_imports.get(root)
+        return imported is not None and f"{imported}{dot}{rest}" == self.qualname
+
+    def getter(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> Getter | None:
+        """How a function of this module hands out an entry, when every return does it alike:
+        `return S[sid]` (the key a parameter) or `return sid, S[sid]` (the key beside it)."""
+        params = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+        found: set[Getter] = set()
+        for node in _own_returns(function):
+            value = node.value
+            items = value.elts if isinstance(value, ast.Tuple) else [value] if value else []
+            entries = [
+                (i, item)
+                for i, item in enumerate(items)
+                if isinstance(item, ast.Subscript)
+                and self.spells_component(ast.unparse(item.value))
+                and isinstance(item.slice, ast.Name)
+            ]
+            if len(entries) != 1:
+                return None
+            at, entry = entries[0]
+            key = entry.slice.id  # type: ignore[attr-defined]
+            beside = [
+                i for i, item in enumerate(items) if isinstance(item, ast.Name) and item.id == key
+            ]
+            size = len(items) if isinstance(value, ast.Tuple) else 0
+            if beside:
+                found.add(Getter(size, at, "element", beside[0]))
+            elif key in params:
+                found.add(Getter(size, at, "param", params.index(key)))
+            else:
+                return None
+        return found.pop() if len(found) == 1 else None
+
+    def fetched_before(self, original: Sequence[cst.BaseStatement], span: Span) -> list[str]:
+        """Locals bound earlier in the block to the entry the span edits by a getter of this
+        module (`sid, session = _session()`): stale copies once the edit holds the entry."""
+        key = code_of(span.root.key)
+        later = original[span.start : span.end + 1]
+        used = set().union(*(names_in(s) for s in later))
+        found = []
+        for index in range(span.start):
+            line = original[index]
+            small = line.body[0] if isinstance(line, cst.SimpleStatementLine) else None
+            if not (isinstance(small, cst.Assign) and len(small.targets) == 1):
+                continue
+            fetched = self.fetched(small.targets[0].target, small.value)
+            if fetched is None or fetched[1] != key or fetched[0] not in used:
+                continue
+            between = set().union(
+                set(), *(assigned_names(s) for s in original[index + 1 : span.end + 1])
+            )
+            if not between & {fetched[0], *names_in(span.root.key)}:
+                found.append(fetched[0])
+        return found
+
+    def fetched(
+        self, target: cst.BaseExpression, value: cst.BaseExpression
+    ) -> tuple[str, str] | None:
+        """(the local, its key as written) for `local = getter(...)` / `k, local = getter()`."""
+        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)):
+            return None
+        getter = self.getters.get(value.func.value)
+        if getter is None:
+            return None
+        names = [e.value for e in target.elements] if isinstance(target, cst.Tuple) else [target]
+        if len(names) != max(getter.size, 1) or not all(isinstance(n, cst.Name) for n in names):
+            return None
+        local = names[getter.at]
+        assert isinstance(local, cst.Name)
+        if getter.key_from == "element":
+            key: cst.BaseExpression = names[getter.key_at]
+        elif getter.key_at < len(value.args) and not value.args[getter.key_at].keyword:
+            key = value.args[getter.key_at].value
+        else:
+            return None
+        return local.value, code_of(key)
 
     def leave_IndentedBlock(
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
@@ -552,20 +679,13 @@ class KeyValueStoreCodemod(ComponentCodemod):
         out: list[cst.BaseStatement] = []
         index = 0
         while index < len(original):
-            binding = self.bindings.get(id(original[index]))
-            end = self.binding_end(original, index, binding) if binding else None
-            if binding is not None and end is not None:
-                out.append(self.wrap_binding(original, updated, index, end, binding))
-                index = end + 1
+            span = self.span_at(original, index)
+            if span is None:
+                out.append(self.scanned(original[index], updated[index]))
+                index += 1
                 continue
-            mutated = [r for r in self.roots.get(id(original[index]), []) if r.mutated]
-            if mutated:
-                end = self.group_end(original, index, mutated[0])
-                out.append(self.wrap_lines(original[index : end + 1], mutated[0]))
-                index = end + 1
-                continue
-            out.append(self.scanned(original[index], updated[index]))
-            index += 1
+            out.append(self.wrap(original, updated, span))
+            index = span.end + 1
         return out
 
     def scanned(self, original: cst.BaseStatement, updated: cst.BaseStatement) -> cst.BaseStatement:
@@ -596,7 +716,7 @@ class KeyValueStoreCodemod(ComponentCodemod):
         call = cst.Call(func=cst.Attribute(receiver, cst.Name("edit")), args=args)
         return cst.WithItem(call, asname=cst.AsName(cst.Name(name)))
 
-    # -- a run of lines that mutate the same ``S[k]`` ----------------------------------------
+    # -- which statements one edit holds -----------------------------------------------------
 
     def key_of(self, root: ItemRoot) -> tuple[str, str, str, str]:
         default = "" if root.default is None else code_of(root.default)
@@ -611,6 +731,50 @@ class KeyValueStoreCodemod(ComponentCodemod):
                 f"(`{code_of(line).strip()}`); split it first"
             )
         return keys.pop() if keys else None
+
+    def span_at(self, original: Sequence[cst.BaseStatement], start: int) -> Span | None:
+        """The edit that starts at ``original[start]``, if one does: a run of lines changing
+        one entry; a read of an entry whose value (or a local made from it) is changed later in
+        the block; a statement whose header reads an entry its body changes."""
+        line = original[start]
+        if self.inside_edit(line):
+            return None  # the edit around it holds the entry already (a second run)
+        mutated = [r for r in self.roots.get(id(line), []) if r.mutated]
+        if mutated:
+            return Span(start, self.group_end(original, start, mutated[0]), mutated[0], None)
+        for root in self.roots.get(id(line), []):
+            if root.via == "get" and root.default is not None:
+                continue  # its default is not stored: a change to it is refused, not wrapped
+            end = self.read_span_end(original, start, root)
+            if end is not None:
+                binding = self.bindings.get(id(line))
+                name = binding.name if binding is not None and binding.root is root.root else None
+                return Span(start, end, root, name)
+        for root in self.header_roots.get(id(line), []):
+            if self.changes_entry(line, root):
+                return Span(start, start, root, None)
+        return None
+
+    def inside_edit(self, statement: cst.BaseStatement) -> bool:
+        """Whether ``statement`` sits in ``with S.edit(k)`` of an entry it reads or changes."""
+        own = {
+            self.key_of(r)[:2]
+            for r in [*self.roots.get(id(statement), []), *self.header_roots.get(id(statement), [])]
+        }
+        for ancestor in self.ancestors(statement):
+            if not isinstance(ancestor, cst.With):
+                continue
+            for item in ancestor.items:
+                call = item.item
+                if (
+                    isinstance(call, cst.Call)
+                    and isinstance(call.func, cst.Attribute)
+                    and call.func.attr.value == "edit"
+                    and call.args
+                    and (code_of(call.func.value), code_of(call.args[0].value)) in own
+                ):
+                    return True
+        return False
 
     def group_end(self, original: Sequence[cst.BaseStatement], start: int, first: ItemRoot) -> int:
         wanted = self.line_key(original[start])
@@ -627,115 +791,153 @@ class KeyValueStoreCodemod(ComponentCodemod):
             end += 1
         return end
 
-    def wrap_lines(self, lines: Sequence[cst.BaseStatement], first: ItemRoot) -> cst.With:
-        # Every S[k] and S.setdefault(k, ...) of that key in these lines reads the edited value.
-        replaced = {
-            id(r.root)
-            for line in lines
-            for r in self.roots.get(id(line), [])
-            if r.via != "get" and self.key_of(r)[:2] == self.key_of(first)[:2]
-        }
-        receiver = cst.parse_expression(first.receiver)
-        for settled in replaced:
-            self.unsettled_reads.pop(settled, None)
-        replace = _Replace(replaced, self.value_name, self.empty_reads, self.missing_default)
-        body = [replace.transform(line) for line in lines]
-        body[0] = body[0].with_changes(leading_lines=())  # they move above the ``with``
-        header = self.edit_header(receiver, first.key, first.default, first.via, self.value_name)
-        with_stmt = cst.With(
-            items=[header],
-            body=cst.IndentedBlock(body=body),  # type: ignore[arg-type]
-            leading_lines=getattr(lines[0], "leading_lines", ()),
-        )
-        if any(id(line) in self.scans for line in lines):
-            return with_comment(with_stmt, self.scan_note)  # type: ignore[return-value]
-        return with_stmt
-
-    # -- ``s = S[k]`` followed by mutations of ``s`` -----------------------------------------
-
-    def binding_end(
-        self, original: Sequence[cst.BaseStatement], start: int, binding: LocalBinding
+    def read_span_end(
+        self, original: Sequence[cst.BaseStatement], start: int, root: ItemRoot
     ) -> int | None:
-        """Index of the last statement after ``start`` that mutates the local, or None."""
+        """The last statement after a read of ``S[k]`` into locals that changes the value read
+        through them, or writes the entry from them: a read the edit must hold, or it is stale."""
+        head = original[start]
+        made = assigned_names(head) if isinstance(head, cst.SimpleStatementLine) else set()
+        key_names = names_in(root.key)
         last = None
-        rebound = False
+        changed_key = rebound = False
         for index in range(start + 1, len(original)):
-            uses = _LocalUses(binding.name)
-            original[index].visit(uses)
-            kinds = {self.chain_use(name).kind for name in uses.names if not self.rebinds(name)}
-            if kinds & {"mutate", "store"}:
-                if rebound:
+            statement = original[index]
+            # A write of the entry that uses what was read (a stale snapshot otherwise), or a
+            # change of the value through the local it went into.
+            stale = bool(made & names_in(statement)) and self.changes_entry(statement, root)
+            if stale or self.changes_locals(statement, made):
+                if changed_key or rebound:
                     self.refuse(
-                        f"`{binding.name}` (a value of `{self.symbol}`) is rebound "
-                        f"while it is being changed; use `{self.symbol}.edit` by hand"
+                        f"a value of `{self.symbol}` read at line {self.line_of(head)} is "
+                        f"changed after its key or its local is assigned again; use "
+                        f"`{self.symbol}.edit` by hand"
                     )
                 last = index
-            rebound = rebound or any(self.rebinds(name) for name in uses.names)
+            changed_key = changed_key or bool(assigned_names(statement) & key_names)
+            rebound = rebound or self.rebinds_any(statement, made)
+        if last is not None and root.via == "get" and root.default is not None:
+            self.refuse(
+                f"`{self.symbol}.get(..., default)` at line {self.line_of(head)} is changed "
+                f"afterwards; the default is not stored, so use `{self.symbol}.edit` by hand"
+            )
+        return last
+
+    def changes_entry(self, statement: cst.BaseStatement, root: ItemRoot) -> bool:
+        """Whether a line in ``statement`` changes the entry ``root`` reads."""
+        lines = _Lines()
+        statement.visit(lines)
+        wanted = self.key_of(root)[:2]
+        return any(
+            r.mutated and self.key_of(r)[:2] == wanted
+            for line in lines.found
+            for r in self.roots.get(id(line), [])
+        )
+
+    def changes_locals(self, statement: cst.BaseStatement, names: set[str]) -> bool:
+        for name in names:
+            uses = _LocalUses(name)
+            statement.visit(uses)
+            kinds = {self.chain_use(n).kind for n in uses.names if not self.rebinds(n)}
             if "live" in kinds:
                 self.refuse(
-                    f"`{binding.name}` (a value of `{self.symbol}`) is used as a live "
-                    f"object; live objects cannot move to a store"
+                    f"`{name}` (a value of `{self.symbol}`) is used as a live object; live "
+                    f"objects cannot move to a store"
                 )
-        if last is not None:
-            self.check_no_direct_edits(original[start + 1 : last + 1])
-            if binding.via == "get" and binding.default is not None:
-                self.refuse(
-                    f"`{binding.name} = {self.symbol}.get(..., default)` is mutated; the "
-                    f"default is not stored, so use `{self.symbol}.edit` by hand"
-                )
-        return last
+            if kinds & {"mutate", "store"}:
+                return True
+        return False
+
+    def rebinds_any(self, statement: cst.BaseStatement, names: set[str]) -> bool:
+        for name in names:
+            uses = _LocalUses(name)
+            statement.visit(uses)
+            if any(self.rebinds(n) for n in uses.names):
+                return True
+        return False
 
     def rebinds(self, name: cst.Name) -> bool:
         """True when the local itself is assigned (``s = ...``, ``for s in``), not changed."""
         return self.store_context(name) and not isinstance(self.parent(name), cst.Del)
 
-    def check_no_direct_edits(self, statements: Sequence[cst.BaseStatement]) -> None:
-        for statement in statements:
-            lines = _Lines()
-            statement.visit(lines)
-            if any(r.mutated for line in lines.found for r in self.roots.get(id(line), [])):
-                self.refuse(
-                    f"a value of `{self.symbol}` is changed both through a local and directly "
-                    f"(`{code_of(statement).strip().splitlines()[0]}`); rewrite it by hand"
-                )
+    # -- writing an edit -----------------------------------------------------------------------
 
-    def wrap_binding(
+    def wrap(
         self,
         original: Sequence[cst.BaseStatement],
         updated: Sequence[cst.BaseStatement],
-        start: int,
-        end: int,
-        binding: LocalBinding,
+        span: Span,
     ) -> cst.With:
-        head = original[start]
-        assert isinstance(head, cst.SimpleStatementLine)
-        self.unsettled_reads.pop(id(binding.root), None)
-        body = [self.scanned(original[i], updated[i]) for i in range(start + 1, end + 1)]
-        receiver = cst.parse_expression(code_of(binding.receiver))
-        item = self.edit_header(receiver, binding.key, binding.default, binding.via, binding.name)
-        with_stmt = cst.With(
-            items=[item],
-            body=cst.IndentedBlock(body=body, header=head.trailing_whitespace),
-            leading_lines=head.leading_lines,
+        """``with S.edit(k) as <name>:`` around the span; a read bound alone (``s = S[k]``) is
+        the header itself (``as s``)."""
+        root = span.root
+        head = original[span.start]
+        first = span.start + (1 if span.name else 0)
+        name = span.name or self.value_name
+        self.settle_reads(original[span.start : span.end + 1], root)
+        statements = [self.scanned(original[i], updated[i]) for i in range(first, span.end + 1)]
+        body = span_body(
+            statements,
+            root.receiver,
+            code_of(root.key),
+            name,
+            self.missing_default,
+            self.value_name,
         )
+        if not span.name:
+            body[0] = body[0].with_changes(leading_lines=())  # they move above the ``with``
+        for stale in reversed(self.fetched_before(original, span)):
+            body.insert(0, cst.parse_statement(f"{stale} = {name}"))
+        header = self.edit_header(
+            cst.parse_expression(root.receiver), root.key, root.default, root.via, name
+        )
+        block = cst.IndentedBlock(body=body)  # type: ignore[arg-type]
+        if span.name and isinstance(head, cst.SimpleStatementLine):
+            block = block.with_changes(header=head.trailing_whitespace)
+        with_stmt = cst.With(
+            items=[header], body=block, leading_lines=getattr(head, "leading_lines", ())
+        )
+        if id(head) in self.scans and span.name:
+            return with_comment(with_stmt, self.scan_note)  # type: ignore[return-value]
+        if not span.name and any(id(s) in self.scans for s in original[span.start : span.end + 1]):
+            return with_comment(with_stmt, self.scan_note)  # type: ignore[return-value]
         return with_stmt
 
+    def settle_reads(self, statements: Sequence[cst.BaseStatement], root: ItemRoot) -> None:
+        """Reads of the edited entry inside the span read the edited value, not the store."""
+        wanted = self.key_of(root)[:2]
+        for statement in statements:
+            lines = _Lines()
+            statement.visit(lines)
+            for line in lines.found:
+                for r in self.roots.get(id(line), []):
+                    if self.key_of(r)[:2] == wanted:
+                        self.unsettled_reads.pop(id(r.root), None)
+            for r in self.header_roots.get(id(statement), []):
+                if self.key_of(r)[:2] == wanted:
+                    self.unsettled_reads.pop(id(r.root), None)
 
-ATOMS = (
-    cst.Name,
-    cst.Attribute,
-    cst.Subscript,
-    cst.Call,
-    cst.BaseNumber,
-    cst.BaseString,
-    cst.List,
-    cst.Dict,
-    cst.Set,
-    cst.Tuple,
-    cst.ListComp,
-    cst.DictComp,
-    cst.SetComp,
-)
+
+@dataclass(frozen=True)
+class Getter:
+    """A function that returns an entry (`at` in a tuple of `size`, 0: alone) whose key is
+    its parameter `key_at` (`key_from` "param") or the tuple's element `key_at` ("element")."""
+
+    size: int
+    at: int
+    key_from: str
+    key_at: int
+
+
+@dataclass(frozen=True)
+class Span:
+    """Statements ``start``..``end`` of a block under one edit of ``root``'s entry; ``name``:
+    the local a lone read binds (``s = S[k]``), which names the edited value instead."""
+
+    start: int
+    end: int
+    root: ItemRoot
+    name: str | None
 
 
 def get_with_default(item: cst.Subscript, default: cst.BaseExpression) -> cst.Call:
@@ -743,39 +945,6 @@ def get_with_default(item: cst.Subscript, default: cst.BaseExpression) -> cst.Ca
     key = single_key(item)
     assert key is not None
     return build_call(cst.Attribute(item.value, cst.Name("get")), [key, default])
-
-
-class _Replace(cst.CSTTransformer):
-    """Replace the given original nodes (by identity) with a name; answer empty reads with
-    ``S.get(k, <empty>)`` as the module-wide rewrite does."""
-
-    def __init__(
-        self,
-        targets: set[int],
-        name: str,
-        empty_reads: set[int],
-        empty: cst.BaseExpression | None,
-    ) -> None:
-        super().__init__()
-        self.targets = targets
-        self.name = name
-        self.empty_reads = empty_reads
-        self.empty = empty
-
-    def transform(self, line: cst.BaseStatement) -> cst.BaseStatement:
-        return line.visit(self)  # type: ignore[return-value]
-
-    def leave_Subscript(
-        self, original_node: cst.Subscript, updated_node: cst.Subscript
-    ) -> cst.BaseExpression:
-        if id(original_node) in self.targets:
-            return cst.Name(self.name)
-        if id(original_node) in self.empty_reads and self.empty is not None:
-            return get_with_default(updated_node, self.empty)
-        return updated_node
-
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        return cst.Name(self.name) if id(original_node) in self.targets else updated_node
 
 
 class _LocalUses(cst.CSTVisitor):
@@ -809,3 +978,25 @@ class _Lines(cst.CSTVisitor):
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         self.found.append(node)
+
+
+def _ast_of(source: str) -> ast.Module:
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return ast.Module(body=[], type_ignores=[])
+
+
+def _own_returns(function: ast.AST) -> list[ast.Return]:
+    """The `return` statements of a function, not of the functions nested in it."""
+    found = []
+    todo = list(ast.iter_child_nodes(function))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Return):
+            found.append(node)
+        elif not isinstance(
+            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+        ):
+            todo.extend(ast.iter_child_nodes(node))
+    return found

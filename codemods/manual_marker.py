@@ -7,15 +7,16 @@ each given line, indented like it::
     # TODO(stateless): move the upload folder to blob storage — see `migrator playbook local_file`
     UPLOAD_DIR = Path("uploads")
 
-Site lines are numbered as in the file the plan was made from: marker lines already in the
-file are not counted (a site found again by a scan of the marked file is recognised too), so a
-marker already there is not added again. A line that holds no statement is reported as a
-warning and left alone. Nothing else in the file changes.
+Site lines are the lines of the file as it is now (`apply` scans the tree again before each
+phase: the plan's numbers go stale once an earlier phase changed the file). A marker already
+above the statement is not added again. A line that holds no statement is reported as a
+warning and left alone. Nothing else in the file changes. `ascii_only` writes `-` for the dash,
+for a file whose encoding (a `latin-1` cookie) has no `—`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -36,26 +37,28 @@ class MarkerSite:
     category: str
 
 
-def marker_text(site: MarkerSite) -> str:
+def marker_text(site: MarkerSite, ascii_only: bool = False) -> str:
     """The comment written above the site."""
-    return f"{MARKER_PREFIX}{site.what} — see `migrator playbook {site.category}`"
+    dash = "-" if ascii_only else "—"
+    return f"{MARKER_PREFIX}{site.what} {dash} see `migrator playbook {site.category}`"
 
 
 class ManualMarkerCodemod(CheckedCodemod):
     DESCRIPTION = "Add a manual-migration marker comment above each given site."
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, context: CodemodContext, sites: Sequence[MarkerSite]) -> None:
+    def __init__(
+        self, context: CodemodContext, sites: Sequence[MarkerSite], ascii_only: bool = False
+    ) -> None:
         """`sites` are the lines of this file to mark."""
         super().__init__(context)
         self.sites = tuple(sites)
+        self.ascii_only = ascii_only
         self.markers: dict[cst.CSTNode, list[str]] = {}
         self.statements: list[tuple[int, int, cst.CSTNode]] = []
 
     def visit_Module(self, node: cst.Module) -> None:
         self.tree = node
-        lines = node.code.splitlines()
-        self.marker_lines = [n for n, text in enumerate(lines, 1) if _is_marker(text)]
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
@@ -66,27 +69,21 @@ class ManualMarkerCodemod(CheckedCodemod):
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         # Every statement's position is known only now; the markers go in a second pass.
         for site in self.sites:
-            text = marker_text(site)
-            as_planned = self._statement_at(site.line, self._without_markers)
-            as_read = self._statement_at(site.line, lambda line: line)
-            if any(text in self._markers_on(s) for s in (as_planned, as_read) if s is not None):
-                continue
-            if as_planned is None:
+            text = marker_text(site, self.ascii_only)
+            statement = self._statement_at(site.line)
+            if statement is None:
                 self.warn(f"line {site.line}: no statement there to mark for {site.category}.")
                 continue
-            texts = self.markers.setdefault(as_planned, [])
+            if text in self._markers_on(statement):
+                continue
+            texts = self.markers.setdefault(statement, [])
             if text not in texts:
                 texts.append(text)
         # This codemod changes nothing else, so the tree as read is the one to mark.
         return original_node.visit(_AddMarkers(self.markers))  # type: ignore[return-value]
 
-    def _without_markers(self, line: int) -> int:
-        """`line` numbered as if no marker comment were in the file (the plan's numbering)."""
-        return line - sum(1 for marker in self.marker_lines if marker < line)
-
-    def _statement_at(self, line: int, renumber: Callable[[int], int]) -> cst.CSTNode | None:
-        spans = [(renumber(start), renumber(end), node) for start, end, node in self.statements]
-        containing = [s for s in spans if s[0] <= line <= s[1]]
+    def _statement_at(self, line: int) -> cst.CSTNode | None:
+        containing = [s for s in self.statements if s[0] <= line <= s[1]]
         starting = [s for s in containing if s[0] == line]
         chosen = starting or containing
         if not chosen:
@@ -102,10 +99,6 @@ class ManualMarkerCodemod(CheckedCodemod):
         for decorator in getattr(statement, "decorators", ()):
             leading.extend(decorator.leading_lines)
         return {line.comment.value for line in leading if line.comment}
-
-
-def _is_marker(text: str) -> bool:
-    return text.lstrip().startswith(MARKER_PREFIX)
 
 
 class _AddMarkers(cst.CSTTransformer):

@@ -1,22 +1,26 @@
-"""Move a function's in-process memo decorator onto the shared cache store.
+"""Put a function's in-process memo behind the shared cache store's memoize.
 
-Rewrites, on a module-level function::
+Adds the runtime's memoize above the memo decorator of a module-level function, which stays
+as it is::
 
     @functools.lru_cache(maxsize=128)        @cache("list_products", None, ttl=300).memoize
-    @lru_cache / @cache / @functools.cache   (the same)
-    @cached(TTLCache(maxsize=100, ttl=60))   @cache("list_products", None, ttl=60).memoize
-    @cachetools.func.ttl_cache(ttl=60)       (the same)
+    def list_products(category): ...         @functools.lru_cache(maxsize=128)
+                                             def list_products(category): ...
 
-`list_products.cache_clear()` keeps working (the runtime clears every replica's view). The
-ttl is the decorator's own when it has one, else the one given. `maxsize` is dropped: the store
-bounds entries by ttl. The functools or cachetools import goes only where this rewrite left
-it unused.
+The original memo is the old side: with the flag `off` it alone answers, with its own
+`maxsize`, TTL, `cache_info()` and `cache_clear()`; the store adds no round trip. From
+`dualwrite` on, results also go to the store, which answers from `live` on;
+`list_products.cache_clear()` clears both (every replica's view of the store). The ttl is the
+decorator's own when it has one (`TTLCache(maxsize=100, ttl=60)`,
+`cachetools.func.ttl_cache(ttl=60)`), else the one given. The runtime's `cache` is imported as
+`stateless_cache` where the module already binds `cache` (`from functools import cache`).
 
 Refuses, with the reason as a warning: methods and functions nested in functions (the key
 would include `self` or miss enclosing variables), `async def` (it caches coroutine objects),
-`cached_property` (per-instance state), `typed=True`, cachetools' `key=`/`info=` or a cache
-object shared by name, parameters annotated with a type whose values JSON cannot key, and a
-module that calls `cache_info()` on the function.
+`cached_property` (per-instance state), `typed=True`, cachetools' `key=` or `timer=`, a cache
+object shared by name or reached through `.cache` (a clear through it would miss the store),
+and parameters annotated with a type whose values JSON cannot key. Whether the results can be
+stored is the scan's to say (a finding whose results cannot be stored is manual).
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import RemoveImportsVisitor
 from libcst.metadata import (
     ImportAssignment,
     ParentNodeProvider,
@@ -57,13 +60,13 @@ FALLBACK_LOCAL_NAME = "stateless_cache"
 
 @dataclass(frozen=True)
 class _Rewrite:
-    """What one recognised decorator becomes."""
+    """What one recognised memo decorator gets above it."""
 
     ttl: cst.BaseExpression | None
 
 
 class MemoizeCacheCodemod(CheckedCodemod):
-    DESCRIPTION = "Replace lru_cache/cache/cachetools memo decorators with the store's memoize."
+    DESCRIPTION = "Put lru_cache/cache/cachetools memos behind the store's memoize."
     METADATA_DEPENDENCIES = (
         PositionProvider,
         QualifiedNameProvider,
@@ -84,11 +87,10 @@ class MemoizeCacheCodemod(CheckedCodemod):
         self.runtime_package = runtime_package
         self.ttl = ttl
         self.rewrites: dict[cst.Decorator, _Rewrite] = {}
-        self.imports_to_drop: set[cst.ImportAlias] = set()
         self.local_name = "cache"
 
     # The decisions are made on the whole module first: the local name of the runtime's
-    # `cache` depends on which functools imports the rewrite leaves unused.
+    # `cache` depends on what else the module binds to `cache`.
     def visit_Module(self, node: cst.Module) -> None:
         for function in m.findall(node, m.FunctionDef()):
             assert isinstance(function, cst.FunctionDef)
@@ -97,6 +99,8 @@ class MemoizeCacheCodemod(CheckedCodemod):
         self._choose_local_name(node)
 
     def _decide(self, module: cst.Module, function: cst.FunctionDef) -> None:
+        if any(self._is_runtime_memoize(d) for d in function.decorators):
+            return  # done by an earlier run
         for decorator in function.decorators:
             names = self._names(decorator.decorator)
             if names & PER_INSTANCE:
@@ -115,6 +119,13 @@ class MemoizeCacheCodemod(CheckedCodemod):
                 return
             self.rewrites[decorator] = rewrite
             return
+
+    def _is_runtime_memoize(self, decorator: cst.Decorator) -> bool:
+        expression = decorator.decorator
+        if not m.matches(expression, m.Attribute(value=m.Call(), attr=m.Name("memoize"))):
+            return False
+        assert isinstance(expression, cst.Attribute) and isinstance(expression.value, cst.Call)
+        return f"{self.runtime_package}.cache" in self._names(expression.value)
 
     def _names(self, expression: cst.BaseExpression) -> set[str]:
         target = expression.func if isinstance(expression, cst.Call) else expression
@@ -139,9 +150,9 @@ class MemoizeCacheCodemod(CheckedCodemod):
         return None
 
     def _recognise_cached(self, call: cst.Call) -> _Rewrite | str:
-        extra = [_keyword(a) for a in call.args[1:] if _keyword(a) not in ("lock", "cache")]
-        if any(k in ("key", "info") or k is None for k in extra):
-            return "a custom `key=` or `info=` changes what is cached; the store cannot follow it."
+        extra = [_keyword(a) for a in call.args[1:] if _keyword(a) not in ("lock", "cache", "info")]
+        if any(k == "key" or k is None for k in extra):
+            return "a custom `key=` changes what is cached; the store cannot follow it."
         store = next((a.value for a in call.args if _keyword(a) in (None, "cache")), None)
         if isinstance(store, cst.Dict) and not store.elements:
             return _Rewrite(ttl=None)
@@ -172,72 +183,53 @@ class MemoizeCacheCodemod(CheckedCodemod):
                     f"parameter `{param.name.value}` is annotated `{unsafe}`, an object the "
                     "store cannot put in a JSON key."
                 )
-        calls = m.findall(
-            module,
-            m.Attribute(value=m.Name(name), attr=m.Name("cache_info") | m.Name("cache_parameters")),
-        )
-        if calls:
-            return "the module calls `cache_info()`/`cache_parameters()`, which the store lacks."
+        if m.findall(module, m.Attribute(value=m.Name(name), attr=m.Name("cache"))):
+            return (
+                f"the module reaches the cache object itself (`{name}.cache`); what it clears "
+                "there would stay in the store."
+            )
         return ""
 
     def _choose_local_name(self, module: cst.Module) -> None:
         if not self.rewrites:
             return
         scope = self.get_metadata(ScopeProvider, module)
-        replaced = {_callee(d.decorator) for d in self.rewrites}
         for assignment in scope["cache"] if scope else ():
-            if not isinstance(assignment, ImportAssignment):
+            from_runtime = (
+                isinstance(assignment, ImportAssignment)
+                and _import_module(assignment.node) == self.runtime_package
+            )
+            if not from_runtime:
                 self.local_name = FALLBACK_LOCAL_NAME
                 return
-            node = assignment.node
-            module_name = _import_module(node)
-            if module_name == self.runtime_package:
-                continue
-            uses = {reference.node for reference in assignment.references}
-            if module_name == "functools" and uses <= replaced:
-                self.imports_to_drop.update(
-                    a
-                    for a in _aliases(node)
-                    if a.evaluated_alias is None and a.evaluated_name == "cache"
-                )
-                continue
-            self.local_name = FALLBACK_LOCAL_NAME
-            return
 
-    def leave_Decorator(
-        self, original_node: cst.Decorator, updated_node: cst.Decorator
-    ) -> cst.Decorator:
-        rewrite = self.rewrites.get(original_node)
-        if rewrite is None:
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        at = next((i for i, d in enumerate(original_node.decorators) if d in self.rewrites), None)
+        if at is None:
             return updated_node
-        parent = self.get_metadata(ParentNodeProvider, original_node)
-        assert isinstance(parent, cst.FunctionDef)
-        args = [cst.Arg(cst.SimpleString(f'"{parent.name.value}"')), cst.Arg(cst.Name("None"))]
+        rewrite = self.rewrites[original_node.decorators[at]]
+        args = [
+            cst.Arg(cst.SimpleString(f'"{original_node.name.value}"')),
+            cst.Arg(cst.Name("None")),
+        ]
         ttl = rewrite.ttl if rewrite.ttl is not None else _literal(self.ttl)
         if ttl is not None:
             args.append(_keyword_arg("ttl", ttl))
-        RemoveImportsVisitor.remove_unused_import_by_node(self.context, original_node)
         asname = None if self.local_name == "cache" else self.local_name
         self.add_needed_import(self.runtime_package, "cache", asname)
         call = cst.Call(func=cst.Name(self.local_name), args=_with_commas(args))
-        return updated_node.with_changes(decorator=cst.Attribute(call, cst.Name("memoize")))
-
-    def leave_ImportFrom(
-        self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom
-    ) -> cst.ImportFrom | cst.RemovalSentinel:
-        if isinstance(original_node.names, cst.ImportStar):
-            return updated_node
-        kept = [
-            new
-            for old, new in zip(original_node.names, updated_node.names, strict=True)  # type: ignore[arg-type]
-            if old not in self.imports_to_drop
+        memoize = cst.Decorator(cst.Attribute(call, cst.Name("memoize")))
+        memo = updated_node.decorators[at]
+        # Comments above the memo decorator stay above the pair.
+        decorators = [
+            *updated_node.decorators[:at],
+            memoize.with_changes(leading_lines=memo.leading_lines),
+            memo.with_changes(leading_lines=()),
+            *updated_node.decorators[at + 1 :],
         ]
-        if len(kept) == len(original_node.names):
-            return updated_node
-        if not kept:
-            return cst.RemoveFromParent()
-        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        return updated_node.with_changes(names=kept)
+        return updated_node.with_changes(decorators=decorators)
 
 
 def _keyword(arg: cst.Arg) -> str | None:
@@ -248,23 +240,10 @@ def _is_true(arg: cst.Arg) -> bool:
     return m.matches(arg.value, m.Name("True"))
 
 
-def _callee(expression: cst.BaseExpression) -> cst.CSTNode:
-    node = expression.func if isinstance(expression, cst.Call) else expression
-    return node.attr if isinstance(node, cst.Attribute) else node
-
-
 def _import_module(node: cst.CSTNode) -> str | None:
     if isinstance(node, cst.ImportFrom) and node.module and not node.relative:
         return cst.helpers.get_full_name_for_node(node.module)
     return None
-
-
-def _aliases(node: cst.CSTNode) -> list[cst.ImportAlias]:
-    if isinstance(node, (cst.Import, cst.ImportFrom)) and not isinstance(
-        node.names, cst.ImportStar
-    ):
-        return list(node.names)
-    return []
 
 
 def _all_params(params: cst.Parameters) -> list[cst.Param]:

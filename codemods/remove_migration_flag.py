@@ -30,7 +30,7 @@ other than as the test of `new if switch else old`, or defined other than as `ap
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NoReturn
 
 import libcst as cst
@@ -40,9 +40,8 @@ from libcst.metadata import ParentNodeProvider, PositionProvider, QualifiedNameP
 from ._checked_codemod import CheckedCodemod
 from ._support import code_of
 from .framework_backends import LINE_LIMIT, SWITCH_COMMENT
+from .runtime_calls import OLD_KEYWORDS, component_of, factory_of
 
-# The keyword each factory's old side may be passed by (it is also its second positional).
-OLD_KEYWORDS = {"kv": "old", "cache": "old", "counter": "old", "lock": "old", "blob": "old_dir"}
 # Constructors whose result, called without arguments, holds nothing.
 EMPTY_WITHOUT_ARGUMENTS = frozenset(
     {"builtins.dict", "collections.OrderedDict", "collections.Counter", "threading.Lock"}
@@ -62,23 +61,30 @@ def _compact(source: str) -> str:
 class RemoveMigrationFlagCodemod(CheckedCodemod):
     """Drop the old side of `symbol`'s runtime factory calls, or collapse `flag`'s switch.
 
-    `runtime` is the import path of the generated runtime (`shop._stateless`); `flag` names a
-    framework switch by its environment name without `STATELESS_` (`"CACHE_TYPE"`), or is
-    None for a runtime component.
+    `runtime` is the import path of the generated runtime (`shop._stateless`), or every name
+    it may be imported as; `flag` names a framework switch by its environment name without
+    `STATELESS_` (`"CACHE_TYPE"`), or is None for a runtime component. `found` counts what
+    was recognised (factory calls of `symbol`, or uses and the definition of the switch), so
+    a caller can tell "nothing to remove here" from "already without an old side".
     """
 
     DESCRIPTION = "Remove a finished migration flag and its old path."
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider, QualifiedNameProvider)
 
     def __init__(
-        self, context: CodemodContext, symbol: str, runtime: str, flag: str | None = None
+        self,
+        context: CodemodContext,
+        symbol: str,
+        runtime: str | Iterable[str],
+        flag: str | None = None,
     ) -> None:
         super().__init__(context)
         self.symbol = symbol
-        self.runtime = runtime
+        self.runtimes = frozenset((runtime,) if isinstance(runtime, str) else runtime)
         self.flag = flag.upper() if flag else None
         self.switch_name = f"_{self.flag.lower()}_on_redis" if self.flag else ""
         self.source = ""
+        self.found = 0
 
     def reject(self, node: cst.CSTNode, reason: str) -> NoReturn:
         """Leave the module as it is: `reason` says what was not recognised at `node`."""
@@ -104,6 +110,9 @@ class RemoveMigrationFlagCodemod(CheckedCodemod):
         factory = None if self.flag else self._factory_of(original_node)
         if factory is None:
             return updated_node
+        self.found += 1
+        if factory == "broadcast":
+            return updated_node  # a broadcast has no old side: pinning is all it needs
         if any(arg.star for arg in original_node.args):
             self.reject(original_node, f"`{factory}(...)` spreads its arguments; edit it by hand.")
         position = self._old_side(original_node, OLD_KEYWORDS[factory])
@@ -118,24 +127,10 @@ class RemoveMigrationFlagCodemod(CheckedCodemod):
 
     def _factory_of(self, call: cst.Call) -> str | None:
         """The runtime factory `call` makes `symbol` with, if it is one."""
-        if not call.args or call.args[0].keyword or call.args[0].star:
+        if component_of(call) != self.symbol:
             return None
-        first = call.args[0].value
-        if not isinstance(first, cst.SimpleString) or first.evaluated_value != self.symbol:
-            return None
-        for qualified in self.get_metadata(QualifiedNameProvider, call.func, set()):
-            module, _, factory = self._absolute(qualified.name).rpartition(".")
-            if module == self.runtime and factory in OLD_KEYWORDS:
-                return factory
-        return None
-
-    def _absolute(self, name: str) -> str:
-        """`name` with a leading relative part (`._stateless.kv`) resolved in this package."""
-        if not name.startswith("."):
-            return name
-        dots = len(name) - len(name.lstrip("."))
-        package = [p for p in (self.context.full_package_name or "").split(".") if p]
-        return ".".join([*package[: len(package) - dots + 1], name[dots:]])
+        names = self.get_metadata(QualifiedNameProvider, call.func, set())
+        return factory_of(names, self.runtimes, self.context.full_package_name)
 
     @staticmethod
     def _old_side(call: cst.Call, keyword: str) -> int | None:
@@ -183,8 +178,10 @@ class RemoveMigrationFlagCodemod(CheckedCodemod):
             return
         parent = self.get_metadata(ParentNodeProvider, node)
         if isinstance(parent, cst.IfExp) and parent.test is node:
+            self.found += 1
             return
         if self._switch_definition(node) is not None:
+            self.found += 1
             return
         self.reject(
             node,

@@ -23,7 +23,11 @@ from migrator.atomic import write_text_atomic
 from migrator.report import plural
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from rich.console import Console
+
+    from migrator.apply.edits import Change
 
 app = typer.Typer(
     name="migrator",
@@ -302,6 +306,12 @@ def apply(
     plan_file: Path | None = typer.Option(
         None, "--plan", help="The plan (default PATH/migration-plan/plan.json)."
     ),
+    rollout_complete: bool = typer.Option(
+        False,
+        "--rollout-complete",
+        help="Confirm that every flag of the earlier phases is `complete` in every environment; "
+        "the cleanup phase runs only then.",
+    ),
 ) -> None:
     """Apply one phase on a new branch `stateless/phase-N-<slug>`, committed for review."""
     from migrator.apply import ApplyRefusal, GitRefusal, apply_phase
@@ -315,12 +325,22 @@ def apply(
                 phase,
                 plan_path=plan_file,
                 dry_run=dry_run,
+                rollout_complete=rollout_complete,
                 report=lambda message: status.update(message),
             )
     except (ApplyRefusal, GitRefusal, ValueError) as exc:
         raise fail(str(exc)) from None
     if outcome.already_applied:
         err().print(f"Phase {phase} is already applied on {outcome.branch}: nothing to do.")
+        return
+    if outcome.nothing_to_change:
+        console = err() if dry_run else out_console()  # a dry run's stdout is the diff
+        console.print(
+            f"Phase {phase} has nothing to change: every file is already as the phase would "
+            "leave it. No branch was made and nothing was committed.",
+            highlight=False,
+        )
+        _print_changes(console, outcome.changes, outcome.cleanup)
         return
     if dry_run:
         sys.stdout.write(outcome.diff)
@@ -335,17 +355,30 @@ def apply(
         f"Phase {phase} committed on [bold]{outcome.branch}[/bold] ({outcome.commit[:10]}), "
         f"{len(outcome.files)} files changed.",
     )
-    for change in outcome.changes:
-        mark = "migrated" if change.migrated else "manual  "
-        console.print(
-            f"  {mark} {change.finding.qualname}: {change.how}", highlight=False, markup=False
-        )
+    _print_changes(console, outcome.changes, outcome.cleanup)
     for qualname in outcome.still_found:
         console.print(f"  still found by the scan: {qualname}", highlight=False, markup=False)
+    if outcome.cleanup:
+        console.print(
+            "The components marked `removed` now use their stores only, whatever their flags "
+            "say. Merge where every flag is `complete`.",
+            highlight=False,
+        )
+        return
     console.print(
         "Every flag starts at `off`. Review the branch, merge it, then roll out stage by stage.",
         highlight=False,
     )
+
+
+def _print_changes(console: Console, changes: Sequence[Change], cleanup: bool = False) -> None:
+    """One line a component: what the phase did with it, or why it left it."""
+    done, left = ("removed ", "kept    ") if cleanup else ("migrated", "manual  ")
+    for change in changes:
+        mark = done if change.migrated else left
+        console.print(
+            f"  {mark} {change.finding.qualname}: {change.how}", highlight=False, markup=False
+        )
 
 
 class CheckFormat(str, Enum):

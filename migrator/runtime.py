@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import jinja2
 
+from migrator.codemods.python_literal import python_literal
+
 KINDS = ("kv", "cache", "counter", "lock", "broadcast", "blob")
 STORES = ("redis", "postgres", "dynamodb", "s3")
 # Which stores can carry each kind of component.
@@ -115,7 +117,7 @@ def required_clients(components: Sequence[Component]) -> list[str]:
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("migrator.templates", "runtime"),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -123,6 +125,9 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
+    # A value from the target or its plan goes into the code as a literal, never as code.
+    environment.filters["pyrepr"] = python_literal
+    return environment
 
 
 def render_runtime(

@@ -62,6 +62,12 @@ def phase1_shop(tmp_path: Path, shop_states: Any) -> Any:
 
 
 @pytest.fixture
+def git_service(tmp_path: Path) -> Any:
+    """`git_service({path: text})`: a small service committed on `main` in a new repository."""
+    return lambda files: gitrepo.git_service(tmp_path, files)
+
+
+@pytest.fixture
 def isolated_env() -> Any:
     """`isolated_env(folder)`: an environment that reads no git or migrator setting from outside."""
     return gitrepo.isolated_env

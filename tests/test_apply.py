@@ -188,7 +188,8 @@ def test_the_cleanup_phase_removes_every_flag_and_pins_the_stores(
     project = shop_states.phase2_run[0].copy_to(tmp_path)
     phases = project.plan_json()["phases"]
     for phase in phases[2:]:
-        run = project.migrator("apply", ".", "--phase", str(phase["number"]))
+        confirm = ["--rollout-complete"] if phase["kind"] == "cleanup" else []
+        run = project.migrator("apply", ".", "--phase", str(phase["number"]), *confirm)
         assert run.code == 0, run.stderr
 
     settings = (project.root / "shop/settings.py").read_text()
@@ -219,8 +220,8 @@ def test_the_cleanup_phase_removes_every_flag_and_pins_the_stores(
 def failed_commit(shop_states, tmp_path_factory) -> tuple[Any, dict[str, bytes], Any]:
     """`apply --phase 1` where `git commit` fails for real: the repository has no identity.
 
-    (project, its files before, the run). `apply` commits with --no-verify, so hooks cannot
-    make it fail; an unset user.email with `user.useConfigOnly` and no global config can.
+    (project, its files before, the run). Git itself refuses: an unset user.email with
+    `user.useConfigOnly` and no global config.
     """
     project = shop_states.planned.copy_to(tmp_path_factory.mktemp("failed-commit"))
     project.git("config", "--unset", "user.email")
@@ -250,6 +251,51 @@ def test_a_failed_commit_leaves_the_index_as_it_was(failed_commit):
     project, _files, _run = failed_commit
     status = project.status()
     assert all(line.startswith("?? migration-plan/") for line in status), status
+
+
+PASSING_HOOK = """#!/bin/sh
+echo "checked $(git diff --cached --name-only | wc -l) files" >> "$(git rev-parse --git-dir)/hook.log"
+"""
+FAILING_HOOK = """#!/bin/sh
+echo "lint: shop/settings.py:1: line too long" >&2
+exit 1
+"""
+
+
+def _install_hook(project: Any, text: str) -> None:
+    hook = project.root / ".git" / "hooks" / "pre-commit"
+    hook.parent.mkdir(exist_ok=True)
+    hook.write_text(text)
+    hook.chmod(0o755)
+
+
+def test_the_commit_runs_the_repositorys_own_hooks(planned_shop):
+    _install_hook(planned_shop, PASSING_HOOK)
+
+    run = planned_shop.migrator("apply", ".", "--phase", "1")
+
+    assert run.code == 0, run.stderr
+    log = (planned_shop.root / ".git" / "hook.log").read_text()
+    assert log.startswith("checked "), log
+    assert planned_shop.head_branch == planned_shop.branch_of(1)
+
+
+def test_a_hook_that_refuses_is_named_and_everything_is_put_back(phase1_shop):
+    _install_hook(phase1_shop, FAILING_HOOK)
+    files, branches = phase1_shop.files(), phase1_shop.branches
+    branch, head = phase1_shop.head_branch, phase1_shop.git("rev-parse", "HEAD")
+
+    run = phase1_shop.migrator("apply", ".", "--phase", "2")
+
+    assert_refused(run)
+    line = run.error_lines[0]
+    assert "`pre-commit` hook refused the commit: lint: shop/settings.py:1: line too long" in line
+    assert f"the files are as they were and `{branch}` is checked out again" in line
+    assert phase1_shop.files() == files  # the runtime's new folder is gone too
+    assert not (phase1_shop.root / "shop" / "_stateless").exists()
+    assert phase1_shop.branches == branches and phase1_shop.head_branch == branch
+    assert phase1_shop.git("rev-parse", "HEAD") == head
+    assert phase1_shop.status() == []
 
 
 @pytest.fixture

@@ -1,26 +1,36 @@
 """The edits of one phase, computed in memory: runtime files, codemod output, dependencies.
 
 Nothing here writes; `apply` shows the edits as a diff (`--dry-run`) or writes them all.
+Before anything is computed the tree is scanned again, so markers land at today's lines; after,
+every import the phase added must resolve from the target's import root, or the phase is
+refused with one line and nothing is written.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import libcst as cst
-from libcst.codemod import CodemodContext, SkipFile
-
+from migrator.apply.cleanup import cleanup_edits
+from migrator.apply.dependency_files import add_dependencies
+from migrator.apply.fresh_findings import refreshed
+from migrator.apply.import_check import check_added_imports
+from migrator.apply.layout import TargetLayout
+from migrator.apply.markers import place_markers
 from migrator.apply.recipes import Recipe, recipe_for
+from migrator.apply.runtime_files import place_runtime, runtime_components, runtime_texts
+from migrator.apply.target_style import restyle, target_style
+from migrator.apply.text_files import encode_source, keep_format, read_source
 from migrator.codemods.apply_to_files import apply_codemod_to_files
-from migrator.codemods.dependencies import add_requirement
-from migrator.codemods.manual_marker import ManualMarkerCodemod, MarkerSite
-from migrator.codemods.remove_migration_flag import RemoveMigrationFlagCodemod
 from migrator.model import Finding
 from migrator.plan import Plan
-from migrator.plan.rollout import flag_name
-from migrator.runtime import RUNTIME_DIR, Component, render_runtime, required_clients
+from migrator.runtime import Component, required_clients
 from migrator.settings import Settings
+
+
+class UnwritableEdit(ValueError):
+    """A file cannot hold its new text in its own encoding; the message is one line."""
 
 
 @dataclass(frozen=True)
@@ -37,52 +47,24 @@ class PhaseEdits:
     texts: dict[str, str] = field(default_factory=dict)  # path relative to root -> new text
     changes: list[Change] = field(default_factory=list)
     components: list[Component] = field(default_factory=list)
-
-
-def module_of(root: Path, path: str) -> str:
-    """The dotted module of a file: its folders up to the first without `__init__.py`."""
-    parts = path[:-3].split("/")
-    if parts[-1] == "__init__":
-        parts.pop()
-    names = [parts[-1]] if parts else []
-    folder = Path(root, *parts[:-1])
-    for name in reversed(parts[:-1]):
-        if not (folder / "__init__.py").is_file():
-            break
-        names.insert(0, name)
-        folder = folder.parent
-    return ".".join(names)
-
-
-def runtime_home(root: Path, findings: list[Finding]) -> tuple[str, str]:
-    """(importable runtime package, its folder relative to root) for these findings.
-
-    The runtime goes into the target's top package (`shop/_stateless`), or next to the
-    modules when they are not in a package.
-    """
-    for finding in findings:
-        module = module_of(root, finding.path).split(".")
-        parts = finding.path.split("/")
-        is_init = parts[-1] == "__init__.py"
-        if len(module) > 1 or is_init:
-            top = len(parts) - len(module) - (1 if is_init else 0)
-            return f"{module[0]}.{RUNTIME_DIR}", "/".join(parts[: top + 1])
-    beside = findings[0].path if findings else ""
-    return RUNTIME_DIR, "/".join(beside.split("/")[:-1])
+    # What a person must do besides reviewing: lock files to refresh, lists to check.
+    notes: list[str] = field(default_factory=list)
 
 
 def phase_edits(root: Path, plan: Plan, number: int, settings: Settings) -> PhaseEdits:
     """Everything phase `number` changes in the target, with a Change per component.
 
-    Three passes, so that line numbers from the scan stay true where they are used: try every
-    codemod on the files as they are (a refused one makes its finding manual), place the
-    manual-review markers (by line), then run the codemods in turn (by name) on the result.
+    The plan's components are matched to a fresh scan (today's lines and sites); each is tried
+    with its codemod on the files as they are (a refusal, or a file `apply` never edits, makes
+    it manual), manual ones get markers, then the codemods run in turn on the result. Raises
+    ValueError (one line) when the result would import what does not resolve, or a file
+    cannot hold its new text.
     """
     excluded = plan.excluded_ids
     phase = plan.phase(number)
-    findings = [plan.component(i) for i in phase.findings if i not in excluded]
+    planned = [plan.component(i) for i in phase.findings if i not in excluded]
     if phase.kind == "cleanup":
-        return cleanup_edits(root, plan, findings, settings)
+        return cleanup_edits(root, plan, planned, settings)
     earlier = [
         plan.component(i)
         for p in plan.phases
@@ -90,18 +72,34 @@ def phase_edits(root: Path, plan: Plan, number: int, settings: Settings) -> Phas
         for i in p.findings
         if i not in excluded
     ]
-    runtime, runtime_dir = runtime_home(root, findings + earlier)
     edits = PhaseEdits()
+    fresh = refreshed(root, planned)
+    findings: list[Finding] = []
+    for finding in planned:
+        now = fresh[finding.id]
+        if now is None:
+            edits.changes.append(Change(finding, False, _GONE))
+        else:
+            findings.append(now)
+    samples = sorted({p for f in [*earlier, *findings] for p in _paths(f)})
+    layout = TargetLayout.read(root, settings, samples)
+    runtime, runtime_dir = place_runtime(layout.roots, root, [*earlier, *planned])
+
     recipes: dict[str, Recipe] = {}
     manual: list[tuple[Finding, str]] = []
     for finding in findings:
-        recipe = _recipe(root, plan, finding, runtime, settings)
+        recipe = _recipe(plan, finding, layout.module_of(finding.path), runtime, settings)
         if recipe is None:
             manual.append((finding, f"manual: see `migrator playbook {finding.category}`"))
             continue
-        trial = apply_codemod_to_files(root, recipe.files, recipe.make(), recipe.all_or_nothing)
+        trial = apply_codemod_to_files(
+            root, recipe.files, recipe.make(), recipe.all_or_nothing, module_of=layout.module_of
+        )
         refused = trial.refused if recipe.all_or_nothing else ()
-        if refused or not trial.texts:
+        untouchable = [w for p in trial.texts if (w := layout.why_not_editable(p))]
+        if untouchable:
+            manual.append((finding, f"manual: {untouchable[0]}"))
+        elif refused or not trial.texts:
             notes = [note for o in trial.outcomes for note in o.notes]
             reason = (
                 "; ".join(f"{o.path}: {o.reason}" for o in refused)
@@ -114,118 +112,123 @@ def phase_edits(root: Path, plan: Plan, number: int, settings: Settings) -> Phas
 
     current: dict[str, str] = {}
     for finding, why in manual:
-        _mark(root, finding, current)
-        edits.changes.append(Change(finding, False, why))
+        unmarked = place_markers(layout, finding, current)
+        how = f"{why}; not marked where {'; '.join(unmarked)}" if unmarked else why
+        edits.changes.append(Change(finding, False, how))
     requirements: set[str] = set()
+    migrated: list[Component] = []
     for finding in findings:
         recipe = recipes.get(finding.id)
         if recipe is None:
             continue
         result = apply_codemod_to_files(
-            root, recipe.files, recipe.make(), recipe.all_or_nothing, sources=current
+            root,
+            recipe.files,
+            recipe.make(),
+            recipe.all_or_nothing,
+            sources=current,
+            module_of=layout.module_of,
         )
         current.update(result.texts)
         if recipe.component is not None:
-            edits.components.append(recipe.component)
+            migrated.append(recipe.component)
             how = f"flag STATELESS_{recipe.component.name.upper()} on {recipe.component.store}"
         else:
-            how = f"the framework's own Redis backend (flag {flag_name(finding.symbol)}: off | complete)"
+            how = f"the framework's own Redis backend (flag {plan.flag_of(finding.id)}: off | complete)"
             requirements.add(recipe.requirement)
         edits.changes.append(Change(finding, True, how))
 
-    # The runtime carries this phase's components and those of the phases before it.
-    for finding in earlier:
-        recipe = _recipe(root, plan, finding, runtime, settings)
-        component = recipe.component if recipe is not None else None
-        if component is not None and all(c.name != component.name for c in edits.components):
-            edits.components.append(component)
-    if recipes and edits.components:
-        package = runtime.rpartition(".")[0] or root.resolve().name
-        for rel, text in render_runtime(package, edits.components, settings.key_prefix).items():
-            current[f"{runtime_dir}/{rel}" if runtime_dir else rel] = text
-        requirements.update(required_clients(edits.components))
-    for requirement in sorted(r for r in requirements if r):
-        for path, text in add_requirement(root, requirement).items():
-            current[Path(path).resolve().relative_to(root.resolve()).as_posix()] = text
-    edits.texts = {p: t for p, t in sorted(current.items()) if not _same(root / p, t)}
+    edits.components = runtime_components(root, runtime_dir, migrated)
+    fallback = root.resolve().name
+    current.update(
+        runtime_texts(
+            runtime, runtime_dir, edits.components, settings.key_prefix, fallback, layout.newline
+        )
+    )
+    requirements.update(required_clients(edits.components))
+    _add_dependencies(root, layout, runtime_dir, findings, requirements, current, edits)
+    originals = _originals(root, current)
+    current = restyle(root, target_style(root), originals, current)
+    edits.texts = {
+        path: keep_format(originals[path], text) if path in originals else text
+        for path, text in sorted(current.items())
+        if originals.get(path) != text
+    }
+    check_added_imports(
+        root,
+        originals,
+        edits.texts,
+        layout.roots,
+        [runtime, *map(layout.module_of, _defs(findings))],
+    )
+    _check_encodable(root, edits.texts)
     return edits
 
 
-def cleanup_edits(
-    root: Path, plan: Plan, findings: list[Finding], settings: Settings
-) -> PhaseEdits:
-    """The last phase: each migrated component loses its flag and old path, and the runtime
-    pins it at `complete`. What is refused, or was never migrated, is left as it is."""
-    runtime, runtime_dir = runtime_home(root, findings)
-    edits = PhaseEdits()
-    current: dict[str, str] = {}
-    for finding in findings:
-        recipe = _recipe(root, plan, finding, runtime, settings)
-        if recipe is None:
-            edits.changes.append(Change(finding, False, "moved by hand: no flag to remove"))
+_GONE = (
+    "not found by a scan of the current tree: it was moved, renamed or removed since the plan "
+    "was made; nothing was changed (run `migrator plan` again)"
+)
+
+
+def _paths(finding: Finding) -> set[str]:
+    return {finding.path, *(e.path for e in finding.evidence)}
+
+
+def _defs(findings: list[Finding]) -> list[str]:
+    return [f.path for f in findings if f.path.endswith(".py")]
+
+
+def _add_dependencies(
+    root: Path,
+    layout: TargetLayout,
+    runtime_dir: str,
+    findings: list[Finding],
+    requirements: set[str],
+    current: dict[str, str],
+    edits: PhaseEdits,
+) -> None:
+    """The clients the phase needs, added where the project declares its dependencies."""
+    wanted = sorted(r for r in requirements if r)
+    if not wanted:
+        return
+    start = root / runtime_dir if runtime_dir else root
+    if not start.is_dir() and findings:
+        start = (root / findings[0].path).parent
+    added = add_dependencies(start, layout.roots.top, wanted, layout.newline)
+    for path, text in added.texts.items():
+        current[os.path.relpath(path, root.resolve()).replace(os.sep, "/")] = text
+    edits.notes += [note for note in added.notes if note not in edits.notes]
+
+
+def _originals(root: Path, texts: dict[str, str]) -> dict[str, str]:
+    """The text each existing file holds now, read exactly (newlines, encoding, BOM)."""
+    found: dict[str, str] = {}
+    for path in texts:
+        try:
+            found[path] = read_source(root / path)
+        except (OSError, ValueError):
             continue
-        component = recipe.component
-        if component is not None:
-            codemod = RemoveMigrationFlagCodemod(CodemodContext(), component.name, runtime)
-        else:
-            flag = flag_name(finding.symbol).removeprefix("STATELESS_")
-            codemod = RemoveMigrationFlagCodemod(CodemodContext(), finding.symbol, runtime, flag)
-        result = apply_codemod_to_files(root, recipe.files, codemod, True, sources=current)
-        if result.refused or not result.texts:
-            why = "; ".join(f"{o.path}: {o.reason}" for o in result.refused) or (
-                "no flag found: it was not migrated, or was changed by hand"
-            )
-            edits.changes.append(Change(finding, False, f"left as it is ({why})"))
-            if component is not None:
-                edits.components.append(component)
-            continue
-        current.update(result.texts)
-        if component is not None:
-            edits.components.append(replace(component, pinned=True))
-            how = f"flag STATELESS_{component.name.upper()} removed; pinned at `complete`"
-        else:
-            how = "switch removed: the framework's Redis backend only"
-        edits.changes.append(Change(finding, True, how))
-    if edits.components and any(c.migrated for c in edits.changes):
-        package = runtime.rpartition(".")[0] or root.resolve().name
-        for rel, text in render_runtime(package, edits.components, settings.key_prefix).items():
-            current[f"{runtime_dir}/{rel}" if runtime_dir else rel] = text
-    edits.texts = {p: t for p, t in sorted(current.items()) if not _same(root / p, t)}
-    return edits
+    return found
+
+
+def _check_encodable(root: Path, texts: dict[str, str]) -> None:
+    for path, text in texts.items():
+        try:
+            encode_source(root / path, text)
+        except UnicodeEncodeError as error:
+            raise UnwritableEdit(
+                f"{path}: the new text has `{error.object[error.start : error.end]}`, which the "
+                f"file's encoding ({error.encoding}) cannot hold; nothing was written"
+            ) from None
 
 
 def _recipe(
-    root: Path, plan: Plan, finding: Finding, runtime: str, settings: Settings
+    plan: Plan, finding: Finding, module: str, runtime: str, settings: Settings
 ) -> Recipe | None:
-    """The finding's recipe with the plan's store and the settings' TTL and key prefix."""
+    """The finding's recipe with the plan's store and flag, the settings' TTL and key prefix;
+    `module` is the dotted module of its definition."""
     ttl = settings.ttls.get(finding.symbol) or settings.ttls.get(finding.category)
-    module = module_of(root, finding.path)
     store = plan.store_of(finding.id)
-    return recipe_for(finding, module, runtime, store, ttl, settings.key_prefix)
-
-
-def _same(path: Path, text: str) -> bool:
-    try:
-        return path.read_text(encoding="utf-8") == text
-    except OSError:
-        return False
-
-
-def _mark(root: Path, finding: Finding, current: dict[str, str]) -> None:
-    """Manual-review markers at the definition and at each site that changes the component."""
-    what = f"`{finding.symbol}` ({finding.category.replace('_', ' ')}) must be moved by hand"
-    sites = [(finding.path, finding.line)] + [
-        (e.path, e.line) for e in finding.evidence if e.access in ("write", "delete", "mutate")
-    ]
-    by_path: dict[str, list[MarkerSite]] = {}
-    for path, line in sites:
-        by_path.setdefault(path, []).append(MarkerSite(line, what, finding.category))
-    for path, markers in by_path.items():
-        source = current.get(path)
-        if source is None:
-            source = (root / path).read_text(encoding="utf-8")
-        codemod = ManualMarkerCodemod(CodemodContext(filename=str(root / path)), markers)
-        try:
-            current[path] = codemod.transform_module(cst.parse_module(source)).code
-        except (cst.ParserSyntaxError, SkipFile):
-            continue  # the plan still lists the component as manual
+    flag = plan.flag_of(finding.id)
+    return recipe_for(finding, module, runtime, store, ttl, settings.key_prefix, flag)

@@ -1,11 +1,13 @@
 """The git side of `apply`: refuse what is unsafe, branch, commit, and undo on failure.
 
 Every phase commit carries a `Migrator-Phase: N` trailer; that is how `apply` knows which
-phases are already on the current line of branches.
+phases are already on the current line of branches. Commits run the repository's own hooks
+(no `--no-verify`): a phase must pass the checks every other commit passes.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,8 @@ from pathlib import Path
 import git
 
 TRAILER = "Migrator-Phase"
+# The hooks `git commit` runs that can refuse a commit.
+COMMIT_HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg")
 
 
 class GitRefusal(ValueError):
@@ -89,26 +93,67 @@ def start_branch(checkout: Checkout, name: str) -> None:
 
 
 def commit(checkout: Checkout, paths: list[str], message: str) -> str:
-    """Stage `paths` (relative to the work tree) and commit; the new commit's hexsha.
+    """Stage `paths` (relative to the work tree) and commit, running the repository's commit
+    hooks; the new commit's hexsha.
 
-    Raises GitRefusal with git's own reason in one line when git will not commit.
+    Raises GitRefusal in one line when git will not commit: the hook that refused and what it
+    said, else git's own reason (`nothing to commit` included).
     """
+    repo = checkout.repo
     try:
-        checkout.repo.git.add("--", *paths)
-        checkout.repo.git.commit("-m", message, "--no-verify")
+        repo.git.add("--", *paths)
     except git.GitCommandError as exc:
-        raise GitRefusal(f"git could not commit the phase: {_first_line(exc.stderr)}") from None
-    return checkout.repo.head.commit.hexsha
+        raise GitRefusal(f"git could not stage the phase: {git_reason(exc)}") from None
+    try:
+        repo.git.commit("-m", message)
+    except git.GitCommandError as exc:
+        reason = git_reason(exc)
+        hooks = commit_hooks(repo)
+        if hooks and not _said_by_git(exc):
+            names = ", ".join(f"`{h}`" for h in hooks)
+            raise GitRefusal(
+                f"the repository's {names} hook refused the commit: {reason}"
+            ) from None
+        raise GitRefusal(f"git could not commit the phase: {reason}") from None
+    return repo.head.commit.hexsha
 
 
-def _first_line(stderr: str | bytes | None) -> str:
-    text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else (stderr or "")
-    lines = [
-        line.strip().removeprefix("stderr:").strip(" '")
+def commit_hooks(repo: git.Repo) -> list[str]:
+    """The commit hooks the repository runs (`core.hooksPath` honoured)."""
+    folder = Path(repo.git.rev_parse("--git-path", "hooks"))
+    if not folder.is_absolute():
+        folder = Path(repo.working_tree_dir or ".") / folder
+    return [h for h in COMMIT_HOOKS if os.access(folder / h, os.X_OK)]
+
+
+def git_reason(exc: git.GitCommandError) -> str:
+    """The line of a failed git command that says why: git's `fatal:`/`error:`/`nothing to
+    commit` line when there is one (the last is on stdout), else the first line it, or a
+    hook, printed."""
+    lines = _lines(exc.stderr) + _lines(exc.stdout)
+    for line in lines:
+        if line.startswith(("fatal:", "error:", "nothing to commit", "nothing added")):
+            return line
+    return lines[0] if lines else f"git exited with status {exc.status}"
+
+
+def _said_by_git(exc: git.GitCommandError) -> bool:
+    """Whether git itself refused (a hook that fails prints what it likes; git says `fatal:`)."""
+    return any(line.startswith("fatal:") for line in _lines(exc.stderr))
+
+
+def _lines(output: str | bytes | None) -> list[str]:
+    """The meaningful lines of a GitCommandError's output (GitPython wraps it in `stderr: '...'`)."""
+    text = output.decode(errors="replace") if isinstance(output, bytes) else (output or "")
+    text = text.strip()
+    for wrapper in ("stderr: '", "stdout: '"):
+        if text.startswith(wrapper):
+            text = text[len(wrapper) :].removesuffix("'")
+    return [
+        line.strip()
         for line in text.splitlines()
-        if line.strip() and not line.strip().startswith(("***", "Run", "git config"))
+        if line.strip() and not line.strip().startswith(("***", "(use ", "hint:"))
     ]
-    return lines[0] if lines else "unknown error"
 
 
 def abandon(checkout: Checkout, name: str) -> None:

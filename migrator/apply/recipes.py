@@ -7,7 +7,7 @@ no recipe (or `automation: manual`) gets manual-review markers at its definition
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from libcst.codemod import Codemod, CodemodContext
 
@@ -24,11 +24,12 @@ from migrator.codemods.flask_session_backend import FlaskSessionBackendCodemod
 from migrator.codemods.key_value_store import KeyValueStoreCodemod
 from migrator.codemods.limiter_backend import LimiterBackendCodemod
 from migrator.codemods.memoize_cache import MemoizeCacheCodemod
+from migrator.codemods.rename_component import ComponentRenameCodemod, RenamedCodemod
 from migrator.model import Finding
-from migrator.plan.rollout import flag_name
+from migrator.plan.flags import flag_name, runtime_name
 from migrator.runtime import Component
 
-# Stores the generated runtime can put each kind of component in; others fall back to redis.
+# Stores the generated runtime can put each kind of component in (the codemods' choice).
 RUNTIME_STORES = {
     "kv": ("redis", "postgres", "dynamodb"),
     "cache": ("redis", "postgres", "dynamodb"),
@@ -57,9 +58,18 @@ def _name(finding: Finding) -> str:
     return finding.symbol.rpartition(".")[2]
 
 
-def _component(finding: Finding, kind: str, store: str, ttl: int | None) -> Component:
-    chosen = store if store in RUNTIME_STORES[kind] else "redis"
-    return Component(name=_name(finding), kind=kind, store=chosen, ttl=ttl)
+def _component(
+    finding: Finding, kind: str, store: str, ttl: int | None, name: str = ""
+) -> Component:
+    """The runtime component for `finding`; a ValueError naming plan.json's field when its
+    store cannot hold this kind (never a silent change of store)."""
+    if store not in RUNTIME_STORES[kind]:
+        allowed = ", ".join(RUNTIME_STORES[kind])
+        raise ValueError(
+            f"plan.json: components.{finding.id}.store: `{finding.qualname}` becomes a {kind} "
+            f"component, which the runtime cannot keep in {store!r}; choose one of {allowed}"
+        )
+    return Component(name=name or _name(finding), kind=kind, store=store, ttl=ttl)
 
 
 def recipe_for(
@@ -69,56 +79,84 @@ def recipe_for(
     store: str,
     ttl: int | None,
     key_prefix: str = "",
+    flag: str = "",
 ) -> Recipe | None:
-    """The recipe for a finding defined in `module`, with the runtime importable as `runtime`."""
+    """The recipe for a finding defined in `module`, with the runtime importable as `runtime`;
+    `flag` is the plan's flag for it (its symbol's own when empty)."""
     if finding.automation == "manual":
         return None
+    recipe = _recipe_for(finding, module, runtime, store, ttl, key_prefix, flag or "")
+    if recipe is None or recipe.component is None:
+        return recipe
+    written = _name(finding)
+    if recipe.component.name == written:
+        return recipe
+    make, name = recipe.make, recipe.component.name
+    return replace(
+        recipe,
+        make=lambda: RenamedCodemod(
+            make(), ComponentRenameCodemod(CodemodContext(), runtime, written, name)
+        ),
+    )
+
+
+def _recipe_for(
+    finding: Finding,
+    module: str,
+    runtime: str,
+    store: str,
+    ttl: int | None,
+    key_prefix: str,
+    flag: str,
+) -> Recipe | None:
     context = CodemodContext()
     symbol, kind, category = finding.symbol, finding.kind, finding.category
     files = _files(finding)
+    flag = flag or flag_name(symbol)
+    name = runtime_name(finding, flag)
     if category in ("session_store", "app_data") and kind in ("dict", "ordereddict", "defaultdict"):
         return Recipe(
             lambda: KeyValueStoreCodemod(context, symbol, module, runtime, ttl=ttl),
             files,
-            _component(finding, "kv", store, ttl),
+            _component(finding, "kv", store, ttl, name),
         )
     if category == "cache" and kind == "lru_cache" and "." not in symbol:
         return Recipe(
             lambda: MemoizeCacheCodemod(context, symbol, runtime, ttl=ttl),
             files,
-            _component(finding, "cache", store, ttl),
+            _component(finding, "cache", store, ttl, name),
         )
     if category == "cache" and kind == "memo_dict":
         return Recipe(
             lambda: DictMemoCodemod(context, symbol, runtime, ttl=ttl),
             files,
-            _component(finding, "cache", store, ttl),
+            _component(finding, "cache", store, ttl, name),
         )
     if category == "counter_ratelimit" and kind in ("counter", "counter_map", "rate_limit"):
         return Recipe(
             lambda: CounterCodemod(context, symbol, module, runtime),
             files,
-            _component(finding, "counter", store, None),
+            _component(finding, "counter", store, None, name),
         )
     if category == "lock" and kind == "lock":
         return Recipe(
             lambda: DistributedLockCodemod(context, symbol, module, runtime),
             files,
-            _component(finding, "lock", store, None),
+            _component(finding, "lock", store, None, name),
         )
     if category == "connection_registry":
-        name = _name(finding)
+        written = _name(finding)
         return Recipe(
-            lambda: BroadcastRegistryCodemod(context, name, runtime),
+            lambda: BroadcastRegistryCodemod(context, written, runtime),
             (finding.path,),
-            _component(finding, "broadcast", store, None),
+            _component(finding, "broadcast", store, None, name),
         )
     config = _CONFIG_SWITCHES.get((category, kind))
     if config is not None:
         make_config, requirement = config
-        flag = flag_name(symbol).removeprefix("STATELESS_")  # the flag the plan tells people to set
+        switch = flag.removeprefix("STATELESS_")  # the flag the plan tells people to set
         return Recipe(
-            lambda: make_config(context, flag, key_prefix),
+            lambda: make_config(context, switch, key_prefix),
             (finding.path,),
             None,
             requirement,

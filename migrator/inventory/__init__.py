@@ -233,7 +233,7 @@ def _scan(
         )
         if f.category in settings.stores
         else f
-        for f in find_state(Project(modules), deployment)
+        for f in find_state(Project(modules, root), deployment)
     ]
     result = ScanResult(
         root=shown_root,

@@ -17,6 +17,7 @@ from migrator.inventory.detectors import (
     where_changed,
 )
 from migrator.inventory.detectors._memo import pure_memo
+from migrator.inventory.escapes import escape_of
 from migrator.inventory.symbols import Component, Project
 from migrator.model import Deployment, Effort, Finding
 
@@ -117,7 +118,11 @@ def _automation(
         return claimed, ""
     unsafe = [s for s in comp.sites if s.detail in _UNSAFE_USES]
     if not unsafe:
-        return claimed, ""
+        escape = escape_of(comp, category, project)
+        if escape is None:
+            return claimed, ""
+        sentence = escape.sentence(comp.symbol)
+        return "manual", f" No codemod: {sentence}, so the move is left to a person."
     first = min(unsafe, key=lambda s: (s.path, s.line))
     more = f" (and {len(unsafe) - 1} more places)" if len(unsafe) > 1 else ""
     return "manual", (

@@ -23,6 +23,8 @@ from migrator.inventory.facts import (
     Summary,
     Use,
 )
+from migrator.inventory.mutations import MUTATING_METHODS
+from migrator.inventory.results import function_results, is_memoised
 
 _BUILTINS = frozenset(dir(builtins))
 # Library roots whose calls can create or touch process-local state.
@@ -36,11 +38,6 @@ WATCHED_ROOTS = frozenset(
 WATCHED_METHODS = frozenset(
     """save write_text write_bytes start create_task ensure_future add_task add_job
     run_in_executor submit init_app call_later spawn_callback""".split()
-)
-MUTATING_METHODS = frozenset(
-    """append extend insert remove pop popitem clear update setdefault add discard appendleft
-    popleft extendleft rotate sort reverse put put_nowait get_nowait difference_update
-    intersection_update symmetric_difference_update __setitem__ __delitem__""".split()
 )
 ITERATING_BUILTINS = frozenset(
     "list sorted tuple set frozenset sum any all max min enumerate".split()
@@ -205,10 +202,19 @@ class FactExtractor:
             for b in self.bindings
             if b.scope == "class" and b.kind == "function"
         }
+        # Classes extending a class of this package kept elsewhere: what `self.x` names may be
+        # bound by that base (`self.lock` from `DataStore.__init__` in `store/base.py`).
+        top = self.module.partition(".")[0] + "."
+        inheriting = {
+            b.name
+            for b in self.bindings
+            if b.kind == "class" and any(base.startswith(top) for base in b.bases)
+        }
         uses = tuple(
             u
             for u in self.uses
             if _worth_keeping(u, known_roots, functions, shared, on_class, methods)
+            or (u.cls in inheriting and u.chain.startswith("self."))
         )
         refs = frozenset(r for r in self.runtime_refs if r.partition(".")[0] in known_roots)
         allows = tuple(_allows(source)) if "migrator:" in source else ()
@@ -337,6 +343,8 @@ class FactExtractor:
         elif t is ast.AnnAssign:
             if node.value is not None:  # type: ignore[attr-defined]
                 self.assign([node.target], node.value, node.lineno)  # type: ignore[attr-defined]
+                if self.class_stack and self.scope is None:  # a field of a dataclass-like class
+                    self.bindings[-1] = self.bindings[-1]._replace(annotated=True)
         elif t is ast.AugAssign:
             self.expr(node.value, "load")  # type: ignore[attr-defined]
             target = node.target  # type: ignore[attr-defined]
@@ -355,6 +363,8 @@ class FactExtractor:
                     kind, ctor = self.value_kind(node.value)  # type: ignore[attr-defined]
                     if kind in ("dict", "list", "set") or (kind == "call" and ctor):
                         self.scope.returns = ctor or kind
+                    elif type(node.value) is ast.Name and self.is_app(node.value.id):  # type: ignore[attr-defined]
+                        self.scope.returns = "@app"  # an application factory
         elif t is ast.If or t is ast.While:
             self.expr(node.test, "load")  # type: ignore[attr-defined]
             self.body(node.body)  # type: ignore[attr-defined]
@@ -431,9 +441,10 @@ class FactExtractor:
     def bind_import(self, local: str, target: str) -> None:
         if self.scope is None:
             self.imports[local] = target
-        else:
-            self.scope.locals.add(local)
-            self.imports.setdefault(local, target)
+        elif self.imports.setdefault(local, target) != target:
+            self.scope.locals.add(local)  # another module's name under a name already taken
+        # else: an import inside a function (`from .server import Server` in a factory) names
+        # the same thing as at module level, so its uses are kept and resolved like those
 
     def assign(self, targets: list[ast.expr], value: ast.expr, line: int) -> None:
         self.expr(value, "load")
@@ -443,6 +454,8 @@ class FactExtractor:
     def target(self, node: ast.expr, value: ast.expr | None = None, line: int = 0) -> None:
         """An assignment target: a binding at import time, a store inside a function."""
         t = type(node)
+        if self.scope is not None and type(value) is ast.Call:
+            self.name_call(node, value)
         if t is ast.Name:
             name = node.id  # type: ignore[attr-defined]
             if self.scope is not None and name not in self.scope.globals:
@@ -469,6 +482,20 @@ class FactExtractor:
             if value is not None and t is ast.Attribute and self.scope is not None:
                 self.instance_attribute(node, value)  # type: ignore[arg-type]
             self.expr(node, "store")
+
+    def name_call(self, node: ast.expr, value: ast.expr) -> None:
+        """Name the watched call just recorded after what a function keeps its result in
+        (`ticker = Thread(...)`, `self._task = create_task(...)` -> `Worker._task`)."""
+        last = self.calls[-1] if self.calls else None
+        scope = self.scope
+        if last is None or last.target or last.line != value.lineno or scope is None:
+            return
+        chain = dotted(node)
+        if chain is None or last.func != scope.name:
+            return
+        owner, _, attr = chain.rpartition(".")
+        name = f"{scope.cls}.{attr}" if owner == "self" and scope.cls else attr
+        self.calls[-1] = last._replace(target=name)
 
     def define(self, name: str, value: ast.expr | None, line: int) -> None:
         if not self.class_stack:
@@ -573,6 +600,21 @@ class FactExtractor:
                 if self.bindings[i].name == qual and self.bindings[i].kind == "function":
                     self.bindings[i] = self.bindings[i]._replace(ctor=scope.returns)
                     break
+        if outer is None:
+            self.function_results(qual, node, scope)
+
+    def function_results(
+        self, qual: str, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _Scope
+    ) -> None:
+        """Add what a memo, or a function that fills one, returns and stores by key to its
+        binding's `value` (only those: reading every function would slow the scan)."""
+        for i in range(len(self.bindings) - 1, -1, -1):
+            binding = self.bindings[i]
+            if binding.name == qual and binding.kind == "function":
+                if is_memoised(binding.decorators) or _fills_by_key(scope.uses):
+                    value = (*binding.value, function_results(node, self.resolve))
+                    self.bindings[i] = binding._replace(value=value)
+                break
 
     def close(self, scope: _Scope) -> None:
         """Keep the uses of names that are not the function's own."""
@@ -845,6 +887,10 @@ class FactExtractor:
             builtin = ""
             if type(func) is ast.Attribute and self.scope is not None:
                 self.scope.methods.add(func.attr)  # `Feed().add(x)`, `get_db().refresh()`
+                made = func.value  # type: ignore[attr-defined]
+                maker = dotted(made.func) if type(made) is ast.Call else None  # type: ignore[attr-defined]
+                if maker is not None:  # `Feed().add(x)`: the method of what the call makes
+                    self.scope.methods.add(f"{self.resolve(maker)}().{func.attr}")
             self.expr(func, "call")
         if (
             self.scope is not None
@@ -867,7 +913,7 @@ class FactExtractor:
         if builtin == "getattr" and self.scope is not None and node.args:
             first = node.args[0]
             if type(first) is ast.Name and first.id == "self":  # type: ignore[attr-defined]
-                self.scope.methods.add("*")  # `getattr(self, "do_" + verb)`: any method of the class
+                self.scope.methods.add(_dispatched_name(node))
         arg_ctx = CALL_ARG_CONTEXTS.get(builtin, "iter" if builtin in ITERATING_BUILTINS else "arg")
         for arg in node.args:
             self.expr(arg, arg_ctx)
@@ -901,6 +947,31 @@ class FactExtractor:
                 target=target,
             )
         )
+
+
+def _fills_by_key(uses: list[tuple[str, int, str]]) -> bool:
+    """Whether a function puts values into a container by key: `C[k] = v`, `C.setdefault(k, v)`."""
+    return any(ctx == "sub-store" or chain.endswith(".setdefault") for chain, _, ctx in uses)
+
+
+def _dispatched_name(node: ast.Call) -> str:
+    """What `getattr(self, name)` may reach: the name itself when it is a constant
+    (`getattr(self, "pool", None)`), `*do_` for `"do_" + verb` or `f"do_{verb}"` (methods with
+    that prefix), `*` when the name is computed whole (any method of the class)."""
+    name = node.args[1] if len(node.args) > 1 else None
+    if type(name) is ast.Constant and isinstance(name.value, str):  # type: ignore[union-attr]
+        return name.value  # type: ignore[union-attr]
+    head = (
+        name.left
+        if type(name) is ast.BinOp
+        # type: ignore[union-attr]
+        else (
+            name.values[0] if type(name) is ast.JoinedStr and name.values else None  # type: ignore[union-attr]
+        )
+    )
+    if type(head) is ast.Constant and isinstance(head.value, str):  # type: ignore[union-attr]
+        return "*" + head.value  # type: ignore[union-attr]
+    return "*"
 
 
 def _write_mode(node: ast.Call) -> int | None:

@@ -30,6 +30,7 @@ class Binding(NamedTuple):
     value: Summary = ("expr",)  # the assigned value, summarised
     decorators: tuple[Summary, ...] = ()  # for functions and classes
     bases: tuple[str, ...] = ()  # for classes: resolved base names
+    annotated: bool = False  # a class attribute written `name: type = value`
 
 
 class Use(NamedTuple):

@@ -15,7 +15,10 @@ from migrator.inventory.facts import ModuleFacts
 MAX_BYTES = 4 * 1024 * 1024  # larger sources are generated, not written by the team
 # Cached facts are only reused by the very code that made them.
 FACTS_VERSION = hashlib.blake2b(
-    b"".join(Path(__file__).with_name(n).read_bytes() for n in ("extract.py", "facts.py")),
+    b"".join(
+        Path(__file__).with_name(n).read_bytes()
+        for n in ("extract.py", "facts.py", "results.py", "mutations.py")
+    ),
     digest_size=6,
 ).hexdigest()
 

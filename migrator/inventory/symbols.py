@@ -12,16 +12,26 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from migrator.inventory.constructors import KNOWN_STATE_CTORS
 from migrator.inventory.extract import APP_CTORS, MUTATING_METHODS
 from migrator.inventory.facts import Binding, ModuleFacts, Use
+from migrator.inventory.primitives import lock_classes
 
 # Method calls that remove entries, and those that walk the whole container.
 DELETING_METHODS = frozenset(
     {"pop", "popitem", "remove", "discard", "clear", "popleft", "get_nowait"}
 )
 ITERATING_METHODS = frozenset({"items", "keys", "values", "__iter__", "copy"})
+# Names of the methods of dicts, lists, sets and queues: `x.get()` on an object of unknown
+# type is far more often a dict's than the project's own `get`, which is followed only when
+# the object is known (a singleton, an attribute made by a project class).
+CONTAINER_METHODS = frozenset(
+    """get update pop popitem setdefault clear copy items keys values append extend insert
+    remove index count sort reverse add discard difference_update intersection_update
+    symmetric_difference_update appendleft popleft extendleft rotate""".split()
+)
 SCALAR_KINDS = frozenset({"int", "float", "str", "bytes", "bool", "none", "tuple", "const"})
 _CTX_ACCESS = {
     "load": ("read", ""),
@@ -111,7 +121,8 @@ def site_access(ctx: str, rest: str) -> tuple[str, str]:
 class Project:
     """All modules' facts, with name resolution across them."""
 
-    def __init__(self, modules: list[ModuleFacts]) -> None:
+    def __init__(self, modules: list[ModuleFacts], root: Path | None = None) -> None:
+        self.root = root  # where the sources are, for what the facts do not keep (escapes.py)
         self.by_module: dict[str, ModuleFacts] = {}
         for facts in sorted(modules, key=lambda m: m.path):
             # Two scripts of one name in unrelated folders: the later one keeps its path as name.
@@ -279,6 +290,13 @@ class Project:
                 return (
                     None  # `self.x = v` makes an instance attribute; the class's value is untouched
                 )
+            if (
+                found is not None
+                and root == "self"
+                and found[1].annotated
+                and found[0].rpartition(".")[0] in self.record_classes
+            ):
+                return None  # a field of a dataclass, pydantic or msgspec record: each object's own
             return found
         target = self.resolve_chain(module, use.chain)
         if target is None:
@@ -402,6 +420,10 @@ class Project:
                 for b in facts.bindings
                 if b.kind == "class" and any(_handler_base(base) for base in b.bases)
             }
+            # A metaclass's `__call__(cls, *args, **kwargs)` makes objects; it serves nothing.
+            metaclasses = {
+                b.name for b in facts.bindings if b.kind == "class" and "type" in b.bases
+            }
             for b in facts.bindings:
                 if b.kind != "function":
                     continue
@@ -410,7 +432,7 @@ class Project:
                     any(_route_decorator(d) for d in b.decorators)
                     or owner in handler_classes
                     or (views_module and not b.name.startswith("_"))
-                    or _wsgi_or_asgi_entry(b)
+                    or (_wsgi_or_asgi_entry(b) and owner not in metaclasses)
                 ):
                     out.add((module, b.name))
         return frozenset(out)
@@ -436,13 +458,57 @@ class Project:
                 if root == "self" and use.cls:
                     if "." not in rest:
                         graph[caller].add((module, f"{use.cls}.{rest}"))
+                    elif use.ctx == "call" and rest.count(".") == 1:  # `self.store.save()`
+                        attr, _, name = rest.partition(".")
+                        found = self.attribute_binding(module, use.cls, attr)
+                        method = self._method_of_instance(found[0], name) if found else None
+                        if method is not None:
+                            graph[caller].add(method)
                     continue
                 target = self.resolve_chain(module, use.chain)
                 found = self.find_binding(target) if target else None
                 if found and found[1].kind == "function" and not found[2]:
                     def_module, _ = self._split_module(found[0])
                     graph[caller].add((def_module or module, found[1].name))
+                elif use.ctx == "call" and found and found[1].kind == "call":
+                    method = self._method_of_instance(found[0], found[2])
+                    if method is not None:
+                        graph[caller].add(method)
         return graph
+
+    def _method_of_instance(self, qualname: str, method: str) -> tuple[str, str] | None:
+        """(module, "Class.method") that `store.save()` calls, where `store = Store()` is bound
+        at module level or on `self` to an instance of a project class; else None."""
+        if not method or "." in method:
+            return None
+        cls = self.class_of_instance.get(qualname)
+        if cls is None:
+            module, name = self._split_module(qualname)
+            binding = self._bindings[module].get(name) if module else None
+            if binding is None or binding.scope != "instance":
+                return None
+            cls = self.class_named(module, binding.ctor)  # type: ignore[arg-type]
+        return self._method_in_class(cls, method)
+
+    def _method_in_class(self, cls: str | None, method: str) -> tuple[str, str] | None:
+        """(module, "Class.method") of a project class's method, looking through its
+        project bases; None when it has none of that name."""
+        for _ in range(8):
+            if cls is None:
+                return None
+            cls_module, cls_name = self._split_module(cls)
+            if cls_module is None:
+                return None
+            binding = self._bindings[cls_module].get(f"{cls_name}.{method}")
+            if binding is not None and binding.kind == "function":
+                return cls_module, binding.name
+            own = self._bindings[cls_module].get(cls_name)
+            bases = own.bases if own is not None else ()
+            cls = next(
+                (c for c in (self.class_named(cls_module, b) for b in bases) if c is not None),
+                None,
+            )
+        return None
 
     @cached_property
     def callbacks(self) -> frozenset[tuple[str, str]]:
@@ -474,13 +540,32 @@ class Project:
             # `obj.refresh()` may reach any project method of that name: the objects' types
             # are unknown, so every such method counts as reached (over, never under).
             names = called.get(caller, ())
-            fresh = [name for name in names if name not in names_done]
+            fresh = [
+                name
+                for name in names
+                if name not in names_done
+                and name not in CONTAINER_METHODS
+                and not STARTUP_NAME.match(name)
+                and not RUNNING_NAME.match(name)
+            ]
             names_done.update(fresh)
             reached = [m for name in fresh for m in methods.get(name, ())]
-            if "*" in names and "." in caller[1]:  # `getattr(self, "do_" + verb)()`
+            for name in names:
+                if "()." in name:  # `Feed().add(x)`: the method of the class the call makes
+                    maker, _, method_name = name.partition("().")
+                    made = self._method_in_class(
+                        self._class_named(caller[0], maker, resolved=True), method_name
+                    )
+                    reached += [made] if made else []
+            dispatched = [n[1:] for n in names if n.startswith("*")]
+            if dispatched and "." in caller[1]:  # `getattr(self, "do_" + verb)()`
                 cls = caller[1].partition(".")[0]
-                reached += [(caller[0], b.name) for b in self.by_module[caller[0]].bindings
-                            if b.kind == "function" and b.name.startswith(cls + ".")]
+                prefixes = tuple(f"{cls}.{prefix}" for prefix in dispatched)
+                reached += [
+                    (caller[0], b.name)
+                    for b in self.by_module[caller[0]].bindings
+                    if b.kind == "function" and b.name.startswith(prefixes)
+                ]
             for callee in (*graph.get(caller, ()), *reached):
                 if callee not in seen:
                     seen.add(callee)
@@ -514,7 +599,7 @@ class Project:
     def serves(self, site: Site) -> bool:
         """Whether a site runs while serving a request: in a handler or something it calls."""
         module, func = self.owner(site.module, site.func)
-        if (module, func) in self.handlers:
+        if (module, func) in self.handlers or (module, func) in self.called_by_handlers:
             return True  # a route named `load_user` serves, whatever its name suggests
         if STARTUP_NAME.match(func.rpartition(".")[2]):
             return False  # by convention run once while the application starts
@@ -522,6 +607,28 @@ class Project:
         if serving is None:
             return True
         return (module, func) in serving
+
+    @cached_property
+    def called_by_handlers(self) -> frozenset[tuple[str, str]]:
+        """Functions and methods a request handler calls itself: they serve, whatever their
+        names say (`manager.register_receiver(self)` called when a websocket opens). A method
+        called on an object of unknown type counts only when its name is the project's only
+        method of that name and more than a bare verb (`register`, `load`)."""
+        graph = self.call_graph
+        methods = self._methods_by_name
+        called = self._method_names_called
+        out: set[tuple[str, str]] = set()
+        for handler in self.handlers:
+            out.update(graph.get(handler, ()))
+            for name in called.get(handler, ()):
+                found = methods.get(name, ())
+                if (
+                    len(found) == 1
+                    and name not in CONTAINER_METHODS
+                    and not STARTUP_NAME.fullmatch(name)
+                ):
+                    out.update(found)
+        return frozenset(out)
 
     def is_command(self, module: str, func: str) -> bool:
         """Whether a function is a command-line command (click, typer, management commands)."""
@@ -586,6 +693,10 @@ class Project:
             binding = comp.binding
             if binding.scope == "instance" and not self.lives_with_process(comp):
                 continue
+            if binding.scope == "class" and binding.ctor.startswith("traitlets."):
+                # a trait declared on the class holds each object's own value
+                if not self.lives_with_process(comp):
+                    continue
             runtime_changes = [
                 s
                 for s in comp.changes
@@ -597,7 +708,58 @@ class Project:
                 s.detail in ("rebind", "aug") for s in runtime_changes
             ):
                 continue
+            if handles_kept_for_shutdown(comp):
+                continue
+            if binding.scope != "module" and comp.qualname.rpartition(".")[0] in self.lock_classes:
+                continue  # the inside of a lock the project wrote: the lock is the component
             yield comp
+
+    @cached_property
+    def changed_in(self) -> dict[tuple[str, str], list[Component]]:
+        """(module, function) -> the components it changes, each once."""
+        out: dict[tuple[str, str], list[Component]] = defaultdict(list)
+        for comp in self.components.values():
+            for where in {(s.module, s.func) for s in comp.changes}:
+                out[where].append(comp)
+        return out
+
+    @cached_property
+    def record_classes(self) -> frozenset[str]:
+        """The project's dataclasses and the subclasses of pydantic, msgspec, attrs and typing
+        records: `engines: set[str] = set()` in their body declares a field that every
+        object gets its own copy of, not a value shared through the class."""
+        found: dict[str, bool] = {}
+
+        def is_record(qualname: str, depth: int = 0) -> bool:
+            if qualname in found or depth > 8:
+                return found.get(qualname, False)
+            found[qualname] = False  # a cycle of bases is no record
+            module, name = self._split_module(qualname)
+            binding = self._bindings[module].get(name) if module else None
+            if binding is None or binding.kind != "class":
+                return False
+            record = any(
+                str(d[1]).rpartition(".")[2] in RECORD_DECORATORS for d in binding.decorators
+            ) or any(base in RECORD_BASES for base in binding.bases)
+            for base in binding.bases:
+                if record:
+                    break
+                cls = self.class_named(module, base)  # type: ignore[arg-type]
+                record = cls is not None and is_record(cls, depth + 1)
+            found[qualname] = record
+            return record
+
+        return frozenset(
+            f"{module}.{b.name}"
+            for module, facts in self.by_module.items()
+            for b in facts.bindings
+            if b.kind == "class" and is_record(f"{module}.{b.name}")
+        )
+
+    @cached_property
+    def lock_classes(self) -> frozenset[str]:
+        """The project's own lock classes (see `primitives.lock_classes`)."""
+        return lock_classes(self)
 
     @cached_property
     def instantiated_classes(self) -> dict[str, list[str]]:
@@ -645,7 +807,7 @@ class Project:
                 cls = self._class_named(module, chain)
                 if cls is not None:
                     made_by[cls].add((module, ""))
-        lifetime = set(self.instantiated_classes) | set(self.app_classes)
+        lifetime = set(self.instantiated_classes) | set(self.app_classes) | self._singletons()
         globals_set = {
             (module, func.split(".")[0])
             for module, facts in self.by_module.items()
@@ -678,6 +840,7 @@ class Project:
                     if found is not None:
                         made.add(found)
             made |= made_in_methods.get((module, name), set())
+            made |= self._declared_factories(module, name)
             # Attributes a base class sets in its `__init__` live on the subclass's objects.
             binding = self._bindings[module].get(name)
             for base in binding.bases if binding else ():
@@ -685,10 +848,54 @@ class Project:
                 if found is not None:
                     made.add(found)
             for found in made - lifetime:
-                if not any(self._per_request_maker(*m) for m in made_by.get(found, ())):
+                makers = made_by.get(found, set())
+                # Made in `__init__`, it lives as long as its maker, wherever else it is made.
+                if (module, f"{name}.__init__") in makers or not any(
+                    self._per_request_maker(*m) for m in makers
+                ):
                     lifetime.add(found)
                     todo.append(found)
         return frozenset(lifetime)
+
+    def _singletons(self) -> set[str]:
+        """Classes whose one object a classmethod hands out (`ServerApp.instance()`,
+        `main = App.launch_instance`, `Config.get_instance()`): the singleton idiom."""
+        out = set()
+        for module, facts in self.by_module.items():
+            # (chain, whether it is already resolved through the module's imports)
+            chains = [(u.chain, False) for u in facts.uses if u.ctx in ("call", "load")]
+            chains += [(c, True) for c in facts.import_time_calls]
+            chains += [
+                (b.ctor, True) for b in facts.bindings if b.kind == "alias" and b.scope == "module"
+            ]
+            for chain, resolved in chains:
+                owner, _, last = chain.rpartition(".")
+                if last not in SINGLETON_GETTERS or not owner.rpartition(".")[2][:1].isupper():
+                    continue
+                cls = self._class_named(module, owner, resolved=resolved)
+                if cls is not None:
+                    out.add(cls)
+        return out
+
+    def _declared_factories(self, module: str, cls: str) -> set[str]:
+        """Project classes a class declares as what it makes for itself (traitlets
+        `kernel_manager_class = Type(klass=MappingKernelManager)`, `Instance(Store)`)."""
+        out = set()
+        prefix = cls + "."
+        for b in self.by_module[module].bindings:
+            if (
+                b.scope != "class"
+                or b.ctor not in DECLARED_FACTORIES
+                or not b.name.startswith(prefix)
+            ):
+                continue
+            named = [*b.value[2], b.value[3].get("klass"), b.value[3].get("default_value")]
+            for summary in named:
+                if summary is not None and summary[0] == "name":
+                    found = self._class_named(module, str(summary[1]), resolved=True)
+                    if found is not None:
+                        out.add(found)
+        return out
 
     def state_base(self, module: str, ctor: str, depth: int = 5) -> str:
         """The library class that holds state (`queue.Queue`, `dict`) a project class named
@@ -732,6 +939,11 @@ class Project:
         def_module, _ = self._split_module(found[0])
         return (def_module or module), found[1]
 
+    def class_named(self, module: str, ctor: str) -> str | None:
+        """The qualname of the project class a binding's constructor (resolved through the
+        imports of `module`, where it is bound) names, or None."""
+        return self._class_named(module, ctor, resolved=True) if ctor else None
+
     def _class_named(self, module: str, chain: str, resolved: bool = False) -> str | None:
         """The qualname of the project class a chain written in `module` names, or None."""
         if resolved:
@@ -745,24 +957,37 @@ class Project:
         return found[0]
 
     def _per_request_maker(self, module: str, func: str) -> bool:
-        """Whether what a function makes is made per request: a handler, or a module-level
-        function that handlers call (methods are reached too loosely to say)."""
+        """Whether what a function makes is made per request: a handler, or a function or
+        method that handlers reach (`connect()` making a device's connection), other than
+        start-up code (`setup`, `create_app`, `run`)."""
         if (module, func) in self.handlers:
             return True
         serving = self.serving
+        name = func.rpartition(".")[2]
         return (
             serving is not None
-            and "." not in func
             and (module, func) in serving
-            and not STARTUP_NAME.match(func)
-            and not FACTORY_NAME.match(func)
+            and not STARTUP_NAME.match(name)
+            and not self.is_factory(module, func)
+            and not RUNNING_NAME.match(name)
         )
+
+    def is_factory(self, module: str, func: str) -> bool:
+        """Whether a function builds the application: named so (`create_app`, `main`), or a
+        module-level function that returns the application object (`return app`)."""
+        if FACTORY_NAME.match(func.rpartition(".")[2]):
+            return True
+        binding = self._bindings[module].get(func)
+        return binding is not None and binding.kind == "function" and binding.ctor == "@app"
 
     def starts_with_service(self, module: str, func: str) -> bool:
         """Whether a function runs once as the service starts: a factory, a start-up hook,
-        `main`, or a function only called at import."""
+        `main`, or a function only called at import; not one a request handler calls
+        (`init_http_context()` at the top of each request)."""
         last = func.rpartition(".")[2]
-        if STARTUP_NAME.match(last) or FACTORY_NAME.match(last):
+        if (module, func) in self.handlers or (module, func) in self.called_by_handlers:
+            return False
+        if STARTUP_NAME.match(last) or self.is_factory(module, func):
             return True
         return f"{module}.{func}" in self.import_time_only
 
@@ -780,9 +1005,19 @@ class Project:
             and any(str(d[1]).rpartition(".")[2] in ("lru_cache", "cache") for d in binding.decorators)
         ):
             return "kept"
-        if STARTUP_NAME.match(func) or FACTORY_NAME.match(func):
+        if STARTUP_NAME.match(func) or self.is_factory(module, func):
             return "started"
         return "started" if f"{module}.{func}" in self.import_time_only else ""
+
+
+def handles_kept_for_shutdown(comp: Component) -> bool:
+    """Whether a container of threads, tasks or futures is read only by code that stops,
+    cancels or waits for them (`stop()`, `close()`, `__aexit__`): bookkeeping for a clean
+    shutdown, not work another replica needs to see (`workers` read by a status page is)."""
+    if not any(s.detail == "work" for s in comp.sites):
+        return False
+    reads = [s for s in comp.sites if not s.changes and not s.func.endswith(".__init__")]
+    return bool(reads) and all(SHUTDOWN_NAME.match(s.func.rpartition(".")[2]) for s in reads)
 
 
 STARTUP_NAME = re.compile(
@@ -795,8 +1030,13 @@ FACTORY_NAME = re.compile(
 )
 # Methods a long-lived object runs once to start serving (`Server.run()` makes the managers).
 RUNNING_NAME = re.compile(r"_*(run|start|serve|serve_forever|main)$")
+# Code that stops, closes or waits for what an object started (`close`, `_stop_tasks`, `__aexit__`).
+SHUTDOWN_NAME = re.compile(
+    r"_*(close|aclose|stop|shutdown|cleanup|clean_up|teardown|tear_down|terminate|dispose|"
+    r"cancel|wait|join|exit|aexit|del)(_|$)"
+)
 COMMAND_PATH = re.compile(
-    r"(^|/)(cli|commands|scripts|bin|management)(/|$)|(^|/)(cli|__main__|manage)\.py$"
+    r"(^|/)(cli|commands|scripts|bin|management)(/|$)|(^|/)(cli|__main__|manage)\.py$|_cli\.py$"
 )
 ROUTE_DECORATORS = frozenset(
     """route get post put patch delete head options websocket websocket_route api_route
@@ -804,8 +1044,21 @@ ROUTE_DECORATORS = frozenset(
     exception_handler require_http_methods require_GET require_POST login_required csrf_exempt
     action expose has_access has_access_api protect""".split()
 )
+# Classmethods that hand out a class's one object.
+SINGLETON_GETTERS = frozenset(
+    {"instance", "get_instance", "launch_instance", "initialized_instance"}
+)
+# Trait types that name the class of an object its owner makes (traitlets).
+DECLARED_FACTORIES = frozenset({"traitlets.Type", "traitlets.Instance"})
+# Classes whose annotated class attributes are per-object fields.
+RECORD_BASES = frozenset(
+    """pydantic.BaseModel pydantic.main.BaseModel pydantic_settings.BaseSettings msgspec.Struct
+    typing.NamedTuple typing.TypedDict typing_extensions.TypedDict sqlmodel.SQLModel""".split()
+)
+RECORD_DECORATORS = frozenset({"dataclass", "define", "frozen", "mutable", "attrs", "s"})
 HANDLER_BASES = frozenset(
     """View MethodView RequestHandler WebSocketHandler HTTPEndpoint WebSocketEndpoint APIView
+    SockJSConnection Namespace AsyncNamespace
     GenericAPIView ViewSet ModelViewSet GenericViewSet Resource TemplateView FormView ListView
     DetailView CreateView UpdateView DeleteView RedirectView APIHandler HTTPMethodView""".split()
 )

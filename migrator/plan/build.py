@@ -7,6 +7,7 @@ from pathlib import Path
 
 from migrator.model import CATEGORIES, Finding, ScanResult
 from migrator.plan.content import cleanup_phase, migrate_phase
+from migrator.plan.flags import assign_flags
 from migrator.plan.groups import group_of
 from migrator.plan.merge import Edits, edits_of
 from migrator.plan.model import Exclusion, Phase, Plan
@@ -33,7 +34,8 @@ def build_plan(result: ScanResult, previous: Plan | None = None) -> PlanOutcome:
     """Phase the scan's findings, keeping exclusions, moves and store choices of `previous`.
 
     Phases ship lowest risk first, coupled findings together, numbered from 1; a cleanup phase
-    comes last. The plan is a pure function of its inputs (no timestamps), so planning twice
+    comes last. A component keeps the flag `previous` gave it (a person may have renamed it);
+    a new one gets its own (`assign_flags`). The plan is a pure function of its inputs (no timestamps), so planning twice
     over the same code writes the same files.
     """
     edits = edits_of(previous) if previous is not None else Edits()
@@ -43,6 +45,12 @@ def build_plan(result: ScanResult, previous: Plan | None = None) -> PlanOutcome:
     computed = place(included, Path(result.root))
     placements = apply_moves(computed, edits.moves)
     stores = {k: v for k, v in edits.stores.items() if k in current}
+    kept = (
+        {}
+        if previous is None
+        else {i: previous.flag_of(i) for i in current & previous_ids(previous)}
+    )
+    flags = assign_flags(findings, kept)
 
     phases: list[Phase] = []
     for number, group in enumerate(ordered_groups(placements), 1):
@@ -52,10 +60,10 @@ def build_plan(result: ScanResult, previous: Plan | None = None) -> PlanOutcome:
             for f in members
             if placements[f.id].reason
         ]
-        phases.append(migrate_phase(number, group, members, stores, coupling))
+        phases.append(migrate_phase(number, group, members, stores, coupling, flags))
     if phases:
         in_order = [f for p in phases for f in included if f.id in p.findings]
-        phases.append(cleanup_phase(len(phases) + 1, _unique(in_order)))
+        phases.append(cleanup_phase(len(phases) + 1, _unique(in_order), flags))
 
     plan = Plan(
         root=result.root,
@@ -65,6 +73,7 @@ def build_plan(result: ScanResult, previous: Plan | None = None) -> PlanOutcome:
         stores=stores,
         computed={i: p.group.slug for i, p in computed.items()},
         deployment=result.deployment,
+        flags=flags,
     )
     if previous is None:
         return PlanOutcome(plan)
@@ -78,6 +87,10 @@ def build_plan(result: ScanResult, previous: Plan | None = None) -> PlanOutcome:
         notes=edits.notes,
         first=False,
     )
+
+
+def previous_ids(plan: Plan) -> set[str]:
+    return {f.id for f in plan.components}
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:

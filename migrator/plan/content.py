@@ -148,9 +148,11 @@ def manual_steps(findings: Sequence[Finding]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def acceptance(findings: Sequence[Finding]) -> tuple[str, ...]:
+def acceptance(
+    findings: Sequence[Finding], flags: Mapping[str, str] | None = None
+) -> tuple[str, ...]:
     """Checks that prove the phase done: nothing changes at `off`, state shared at the end."""
-    staged = sorted({flag_name(f.symbol) for f in findings if rollout_kind(f) == "adapter"})
+    staged = sorted({_flag(f, flags) for f in findings if rollout_kind(f) == "adapter"})
     out = ["With every flag of this phase unset (`off`), the test suite passes unchanged."]
     if staged:
         out.append(
@@ -206,8 +208,9 @@ def migrate_phase(
     findings: Sequence[Finding],
     stores: Mapping[str, str],
     coupling: Sequence[str],
+    flags: Mapping[str, str] | None = None,
 ) -> Phase:
-    """One phase that moves `findings` behind their flags."""
+    """One phase that moves `findings` behind their flags (`flags`: id -> flag)."""
     categories = tuple(dict.fromkeys(f.category for f in findings))
     joined = [group_of(c).title.lower() for c in categories if group_of(c).slug != group.slug]
     title = group.title + (f", with {' and '.join(dict.fromkeys(joined))}" if joined else "")
@@ -221,7 +224,7 @@ def migrate_phase(
         risk_reason=why,
         effort=effort(findings),
         findings=tuple(f.id for f in findings),
-        flags=tuple(dict.fromkeys(flag_name(f.symbol) for f in findings)),
+        flags=tuple(dict.fromkeys(_flag(f, flags) for f in findings)),
         steps=flat_steps(groups),
         step_groups=groups,
         rollback=rollback(number, group.slug, findings),
@@ -229,26 +232,28 @@ def migrate_phase(
         categories=categories,
         summary=_summary(findings, stores),
         manual_steps=manual_steps(findings),
-        acceptance=acceptance(findings),
-        rollouts=rollouts(findings, dict(stores)),
+        acceptance=acceptance(findings, flags),
+        rollouts=rollouts(findings, dict(stores), flags),
         coupling=tuple(coupling),
     )
 
 
-def cleanup_phase(number: int, findings: Sequence[Finding]) -> Phase:
+def cleanup_phase(
+    number: int, findings: Sequence[Finding], named: Mapping[str, str] | None = None
+) -> Phase:
     """The last phase: once every flag is `complete` everywhere, delete flags and old paths."""
-    flags = tuple(dict.fromkeys(flag_name(f.symbol) for f in findings))
+    flags = tuple(dict.fromkeys(_flag(f, named) for f in findings))
     steps = [
         "Confirm every flag below is `complete` in every environment (and `STATELESS_MODE` is "
         "not set to an earlier stage anywhere).",
     ]
     steps += [
-        f"Remove `{flag_name(f.symbol)}` and the in-process side of `{f.qualname}` "
+        f"Remove `{_flag(f, named)}` and the in-process side of `{f.qualname}` "
         f"(`{f.path}:{f.line}`): the store becomes the only path."
         for f in findings
     ]
     steps.append(
-        f"Run `migrator apply --phase {number}` to make these removals, then "
+        f"Run `migrator apply --phase {number} --rollout-complete` to make these removals, then "
         "`migrator check` to write a fresh baseline with nothing left in it."
     )
     return Phase(
@@ -276,3 +281,8 @@ def cleanup_phase(number: int, findings: Sequence[Finding]) -> Phase:
             "`migrator check` reports none of these components.",
         ),
     )
+
+
+def _flag(finding: Finding, flags: Mapping[str, str] | None) -> str:
+    """The component's flag as the plan named it, else its symbol's own."""
+    return (flags or {}).get(finding.id) or flag_name(finding.symbol)

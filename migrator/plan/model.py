@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from migrator.model import SCHEMA_VERSION, Deployment, Finding
+from migrator.plan.flags import assign_flags, runtime_name
+from migrator.plan.validate import plan_problems
 
 RISKS = ("low", "medium", "high")
 
@@ -184,6 +187,8 @@ class Plan:
     # id -> the phase slug the rules gave it; a finding listed elsewhere was moved by a person
     computed: dict[str, str] = field(default_factory=dict)
     deployment: Deployment = field(default_factory=Deployment)
+    # id -> flag a person chose or an earlier plan recorded; `flag_of` names the others
+    flags: dict[str, str] = field(default_factory=dict)
 
     def component(self, finding_id: str) -> Finding:
         """The finding with this id; KeyError when the plan does not hold it."""
@@ -195,6 +200,19 @@ class Plan:
     def store_of(self, finding_id: str) -> str:
         """The store this component moves to: a person's choice, else the scan's suggestion."""
         return self.stores.get(finding_id) or self.component(finding_id).suggested_store
+
+    @cached_property
+    def _all_flags(self) -> dict[str, str]:
+        return assign_flags(self.components, self.flags)
+
+    def flag_of(self, finding_id: str) -> str:
+        """The component's flag (`STATELESS_<NAME>`), distinct from every other component's."""
+        return self._all_flags[finding_id]
+
+    def runtime_name_of(self, finding_id: str) -> str:
+        """The component's name in the generated runtime: its flag without `STATELESS_`, or
+        its symbol when the flag is the symbol's own."""
+        return runtime_name(self.component(finding_id), self.flag_of(finding_id))
 
     def phase(self, number: int) -> Phase:
         """Phase `number` (from 1); KeyError when there is no such phase."""
@@ -215,6 +233,7 @@ class Plan:
                 data["store"] = self.stores[finding.id]
             if finding.id in self.computed:
                 data["computed_phase"] = self.computed[finding.id]
+            data["flag"] = self.flag_of(finding.id)
             components[finding.id] = data
         return {
             "schema_version": SCHEMA_VERSION,
@@ -230,15 +249,13 @@ class Plan:
         return json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
 
     @classmethod
-    def from_json(cls, data: Any) -> Plan:
-        """Read the plan.json contract; a ValueError says what is wrong in a sentence."""
-        if not isinstance(data, dict):
-            raise ValueError("plan.json must hold a JSON object")
-        if data.get("schema_version") != SCHEMA_VERSION:
-            raise ValueError(
-                f"plan.json has schema_version {data.get('schema_version')!r}; "
-                f"this migrator reads version {SCHEMA_VERSION}"
-            )
+    def from_json(cls, data: Any, root: Path | None = None) -> Plan:
+        """Read the plan.json contract; a ValueError names the first field that is wrong (see
+        `plan_problems`; with `root`, every path must resolve inside it)."""
+        problems = plan_problems(data, root)
+        if problems:
+            more = len(problems) - 1
+            raise ValueError(problems[0] + (f" (and {more} more problems)" if more else ""))
         try:
             raw_components = data.get("components") or {}
             components = tuple(Finding.from_json(c) for c in raw_components.values())
@@ -248,6 +265,7 @@ class Plan:
                 for fid, c in raw_components.items()
                 if c.get("computed_phase")
             }
+            flags = {fid: str(c["flag"]) for fid, c in raw_components.items() if c.get("flag")}
             phases = tuple(Phase.from_json(p) for p in data.get("phases", ()))
             excluded = tuple(_exclusion(e) for e in data.get("excluded", ()))
             dep = data.get("deployment") or {}
@@ -262,6 +280,7 @@ class Plan:
             stores=stores,
             computed=computed,
             deployment=deployment,
+            flags=flags,
         )
 
 
@@ -274,8 +293,10 @@ def _exclusion(data: Any) -> Exclusion:
     return Exclusion(str(data["id"]), reason)
 
 
-def load_plan(path: Path) -> Plan:
-    """Read plan.json at `path`; a ValueError names the file and the problem."""
+def load_plan(path: Path, root: Path | None = None) -> Plan:
+    """Read plan.json at `path`; a ValueError names the file, the field and the problem.
+
+    With `root` (the target's folder), every path the plan names must resolve inside it."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -285,6 +306,6 @@ def load_plan(path: Path) -> Plan:
     except json.JSONDecodeError as exc:
         raise ValueError(f"plan {path} is not valid JSON (line {exc.lineno}: {exc.msg})") from exc
     try:
-        return Plan.from_json(data)
+        return Plan.from_json(data, root)
     except ValueError as exc:
-        raise ValueError(f"plan {path}: {exc}") from exc
+        raise ValueError(f"{path}: {exc}") from exc

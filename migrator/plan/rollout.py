@@ -8,10 +8,10 @@ twice, a job would run twice.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from migrator.model import Finding
+from migrator.plan.flags import flag_name
 from migrator.plan.model import Rollout, Stage
 
 ADAPTER_STAGES = ("off", "dualwrite", "shadow", "live", "rampdown", "complete")
@@ -60,19 +60,16 @@ _CUTOVER_ROLLBACK = {
 }
 
 
-def flag_name(symbol: str) -> str:
-    """`STATELESS_<NAME>`: the symbol's last name (`Manager.active` -> `ACTIVE`, as the runtime
-    names the component) upper-cased, anything not a letter or digit as `_`."""
-    return "STATELESS_" + re.sub(r"[^A-Za-z0-9]", "_", symbol.rpartition(".")[2]).upper()
-
-
 def switch_cost(finding: Finding) -> str:
     """What switching this component's framework backend costs, in a sentence."""
     return _SWITCH_COST.get(finding.category, _OTHER_COST)
 
 
-def rollouts(findings: Sequence[Finding], stores: dict[str, str]) -> tuple[Rollout, ...]:
-    """The phase's rollouts: one per kind it holds (adapter, config switch, cutover)."""
+def rollouts(
+    findings: Sequence[Finding], stores: dict[str, str], flags: Mapping[str, str] | None = None
+) -> tuple[Rollout, ...]:
+    """The phase's rollouts: one per kind it holds (adapter, config switch, cutover); `flags`
+    names each component's flag by id (its symbol's own flag where it has none)."""
     out: list[Rollout] = []
     adapters = [f for f in findings if rollout_kind(f) == "adapter"]
     switches = [f for f in findings if rollout_kind(f) == "switch"]
@@ -81,7 +78,7 @@ def rollouts(findings: Sequence[Finding], stores: dict[str, str]) -> tuple[Rollo
         out.append(
             Rollout(
                 kind="adapter",
-                flags=_flags(adapters),
+                flags=_flags(adapters, flags),
                 components=tuple(f.id for f in adapters),
                 stages=_adapter_stages(_names(adapters, stores), _watch(adapters)),
             )
@@ -91,7 +88,7 @@ def rollouts(findings: Sequence[Finding], stores: dict[str, str]) -> tuple[Rollo
         out.append(
             Rollout(
                 kind="switch",
-                flags=_flags(switches),
+                flags=_flags(switches, flags),
                 components=tuple(f.id for f in switches),
                 stages=_switch_stages(_names(switches, stores), _watch(switches), cost),
                 cost=cost,
@@ -103,7 +100,7 @@ def rollouts(findings: Sequence[Finding], stores: dict[str, str]) -> tuple[Rollo
         out.append(
             Rollout(
                 kind="cutover",
-                flags=_flags(cutovers),
+                flags=_flags(cutovers, flags),
                 components=tuple(f.id for f in cutovers),
                 stages=_cutover_stages(_names(cutovers, stores), _watch(cutovers), back),
                 cost=cost,
@@ -121,8 +118,9 @@ def rollout_kind(finding: Finding) -> str:
     return "adapter"
 
 
-def _flags(findings: Sequence[Finding]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(flag_name(f.symbol) for f in findings))
+def _flags(findings: Sequence[Finding], flags: Mapping[str, str] | None) -> tuple[str, ...]:
+    named = flags or {}
+    return tuple(dict.fromkeys(named.get(f.id) or flag_name(f.symbol) for f in findings))
 
 
 def _names(findings: Sequence[Finding], stores: dict[str, str]) -> str:

@@ -98,3 +98,53 @@ def test_an_unparsable_module_is_refused_with_a_reason(tmp_path: Path) -> None:
 
     assert result.refused[0].path == "shop/views.py"
     assert "could not be read" in result.refused[0].reason
+
+
+def test_a_crlf_module_stays_crlf_and_only_the_new_lines_differ(tmp_path: Path) -> None:
+    write_package(tmp_path, VIEWS)
+    state = tmp_path / "shop" / "state.py"
+    state.write_bytes(b"# The shop's state.\r\nSESSIONS = {}\r\n")
+
+    result = apply_codemod_to_files(tmp_path, ["shop/state.py"], codemod())
+
+    assert result.texts == {
+        "shop/state.py": (
+            "# The shop's state.\r\n"
+            "from shop._stateless import kv\r\n"
+            "\r\n"
+            'SESSIONS = kv("SESSIONS", {}, ttl=3600)\r\n'
+        )
+    }
+
+
+def test_a_byte_order_mark_and_a_latin_1_cookie_are_kept(tmp_path: Path) -> None:
+    write_package(tmp_path, VIEWS)
+    state = tmp_path / "shop" / "state.py"
+    state.write_bytes(b"\xef\xbb\xbfSESSIONS = {}\n")
+    views = tmp_path / "shop" / "views.py"
+    latin_1 = '# -*- coding: latin-1 -*-\nfrom .state import SESSIONS\nNAME = "café"\n'
+    views.write_bytes(latin_1.encode("latin-1"))
+
+    result = apply_codemod_to_files(tmp_path, ["shop/state.py", "shop/views.py"], codemod())
+
+    assert result.texts == {
+        "shop/state.py": (
+            '\ufefffrom shop._stateless import kv\n\nSESSIONS = kv("SESSIONS", {}, ttl=3600)\n'
+        )
+    }
+    assert [o.status for o in result.outcomes] == ["changed", "unchanged"]
+
+
+def test_modules_are_named_as_the_caller_says(tmp_path: Path) -> None:
+    # Run on the package folder itself: `state.py` is `shop.state`, not `state`.
+    write_package(tmp_path, VIEWS)
+
+    result = apply_codemod_to_files(
+        tmp_path / "shop",
+        ["state.py", "views.py"],
+        codemod(),
+        module_of=lambda path: "shop." + path.removesuffix(".py"),
+    )
+
+    assert set(result.texts) == {"state.py", "views.py"}
+    assert "with S.edit(sid) as value:" in result.texts["views.py"]

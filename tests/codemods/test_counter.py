@@ -203,8 +203,79 @@ class TestCounterCodemod(CodemodTest):
             def track(path, n):
                 HITS.incr(path)
                 HITS.incr(path, amount=n)
-                HITS.decr(path, amount=2)
-                return HITS.get(path), HITS.get(path)
+                hits = HITS.decr(path, amount=2)
+                return hits, hits
+        """
+        self.rewrites("HITS", before, after)
+
+    def test_a_read_after_an_increment_uses_the_value_the_increment_returns(self) -> None:
+        before = """
+            from collections import defaultdict
+
+            from flask import abort
+
+            HITS = defaultdict(int)
+            LIMIT = 100
+
+
+            def guard(ip):
+                HITS[ip] += 1
+                if HITS[ip] > LIMIT:
+                    abort(429)
+
+
+            def allowed(ip):
+                HITS[ip] = HITS.get(ip, 0) + 1
+                return HITS.get(ip, 0) <= LIMIT
+        """
+        after = """
+            from collections import defaultdict
+
+            from flask import abort
+            from shop._stateless import counter
+
+            HITS = counter("HITS", defaultdict(int))
+            LIMIT = 100
+
+
+            def guard(ip):
+                if HITS.incr(ip) > LIMIT:
+                    abort(429)
+
+
+            def allowed(ip):
+                return HITS.incr(ip) <= LIMIT
+        """
+        self.rewrites("HITS", before, after)
+
+    def test_reads_after_an_increment_that_come_later_read_a_local(self) -> None:
+        before = """
+            from collections import Counter
+
+            HITS = Counter()
+
+
+            def guard(ip, trusted):
+                HITS[ip] += 1
+                if trusted and HITS[ip] > 10:
+                    return "slow down"
+                log(ip, HITS[ip])
+                HITS[ip] += 1
+                return HITS[ip]
+        """
+        after = """
+            from collections import Counter
+            from shop._stateless import counter
+
+            HITS = counter("HITS", Counter())
+
+
+            def guard(ip, trusted):
+                hits = HITS.incr(ip)
+                if trusted and hits > 10:
+                    return "slow down"
+                log(ip, hits)
+                return HITS.incr(ip)
         """
         self.rewrites("HITS", before, after)
 

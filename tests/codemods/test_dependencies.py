@@ -1,157 +1,229 @@
-"""add_requirement: the store client joins each dependency list once, formatting kept."""
+"""The TOML dependency lists: PEP 621, Poetry, Pipfile, edited with tomlkit, comments kept."""
 
 from __future__ import annotations
 
+import sys
 import textwrap
-from pathlib import Path
 
-from migrator.codemods.dependencies import add_requirement
+from migrator.codemods.dependencies import pep621, pipfile, poetry
+from packaging.requirements import Requirement
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+REDIS = [Requirement("redis>=5")]
+BOTH = [Requirement("redis>=5"), Requirement("psycopg[binary]>=3.1")]
 
 
-def write(root: Path, name: str, text: str) -> Path:
-    path = root / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return path
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
 
 
-def test_lists_that_already_name_the_package_are_unchanged(tmp_path: Path) -> None:
-    write(tmp_path, "requirements.txt", "Redis[hiredis]==5.0.1  # cache\n")
-    write(
-        tmp_path,
-        "pyproject.toml",
+def test_a_list_that_already_names_the_package_is_unchanged() -> None:
+    before = dedent(
         """
         [project]
         name = "shop"
-        dependencies = ["redis>=4"]
-        """,
+        dependencies = ["Redis[hiredis]==5.0.1"]
+        """
     )
-    assert add_requirement(tmp_path, "redis>=5") == {}
+    edit = pep621(before, REDIS)
+    assert edit.text == before
+    assert edit.declared and edit.notes == ()
 
 
-def test_multi_line_pyproject_array_keeps_comments_and_layout(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        "pyproject.toml",
+def test_a_declaration_that_may_install_an_older_version_gets_a_note_not_a_duplicate() -> None:
+    before = dedent(
         """
         [project]
+        name = "shop"
+        dependencies = ["redis>=4", "psycopg>=3.1"]
+        """
+    )
+    edit = pep621(before, BOTH)
+    assert edit.text == before
+    assert len(edit.notes) == 2
+    assert "`redis>=4`" in edit.notes[0] and "`redis>=5`" in edit.notes[0]
+    assert "`psycopg>=3.1`" in edit.notes[1]  # without the `binary` extra
+
+
+def test_a_multi_line_array_keeps_its_comments_and_layout() -> None:
+    before = dedent(
+        """
+        [project]  # the service
         name = "shop"
         dependencies = [
             "flask>=3",  # the web framework
-            "requests"
+            "requests",
         ]
 
         [tool.ruff]
         line-length = 100
-        """,
+        """
     )
-    changes = add_requirement(tmp_path, "redis>=5")
-    assert changes == {
-        path: textwrap.dedent(
-            """\
-            [project]
-            name = "shop"
-            dependencies = [
-                "flask>=3",  # the web framework
-                "requests",
-                "redis>=5",
-            ]
+    after = dedent(
+        """
+        [project]  # the service
+        name = "shop"
+        dependencies = [
+            "flask>=3",  # the web framework
+            "requests",
+            "redis>=5",
+        ]
 
-            [tool.ruff]
-            line-length = 100
-            """
-        )
-    }
-    path.write_text(changes[path])
-    assert add_requirement(tmp_path, "redis>=5") == {}
+        [tool.ruff]
+        line-length = 100
+        """
+    )
+    edit = pep621(before, REDIS)
+    assert edit.text == after
+    assert pep621(after, REDIS).text == after
 
 
-def test_single_line_pyproject_array_and_dynamic_dependencies(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        "pyproject.toml",
+def test_a_single_line_array_with_a_trailing_comment_stays_valid_toml() -> None:
+    before = dedent(
         """
         [project]
         name = "shop"
-        dependencies = ["flask"]
-        """,
+        dependencies = ["flask"]  # keep this short
+        """
     )
-    assert add_requirement(tmp_path, "psycopg[binary]>=3.1")[path].splitlines()[2] == (
-        'dependencies = ["flask", "psycopg[binary]>=3.1"]'
+    after = dedent(
+        """
+        [project]
+        name = "shop"
+        dependencies = ["flask", "redis>=5", "psycopg[binary]>=3.1"]  # keep this short
+        """
     )
-    write(
-        tmp_path,
-        "pyproject.toml",
+    edit = pep621(before, BOTH)
+    assert edit.text == after
+    assert tomllib.loads(edit.text)["project"]["dependencies"][1] == "redis>=5"
+
+
+def test_a_project_without_a_dependencies_key_gets_one() -> None:
+    before = dedent(
+        """
+        [project]
+        name = "shop"
+        version = "1"
+
+        [tool.ruff]
+        line-length = 100
+        """
+    )
+    after = dedent(
+        """
+        [project]
+        name = "shop"
+        version = "1"
+        dependencies = ["redis>=5"]
+
+        [tool.ruff]
+        line-length = 100
+        """
+    )
+    assert pep621(before, REDIS).text == after
+
+
+def test_dynamic_dependencies_point_at_the_files_setuptools_reads() -> None:
+    before = dedent(
         """
         [project]
         name = "shop"
         dynamic = ["dependencies"]
-        """,
-    )
-    requirements = write(tmp_path, "requirements/base.txt", "flask")
-    assert add_requirement(tmp_path, "redis>=5") == {requirements: "flask\nredis>=5\n"}
 
-
-def test_setup_cfg_and_setup_py(tmp_path: Path) -> None:
-    cfg = write(
-        tmp_path,
-        "setup.cfg",
-        """
-        [metadata]
-        name = shop
-
-        [options]
-        install_requires =
-            flask
-            requests
-        packages = find:
-        """,
-    )
-    setup = write(
-        tmp_path,
-        "setup.py",
-        """
-        from setuptools import setup
-
-        REQUIRES = ["flask"]
-
-        setup(name="shop", install_requires=REQUIRES)
-        """,
-    )
-    changes = add_requirement(tmp_path, "redis>=5")
-    assert changes[cfg] == textwrap.dedent(
-        """\
-        [metadata]
-        name = shop
-
-        [options]
-        install_requires =
-            flask
-            requests
-            redis>=5
-        packages = find:
+        [tool.setuptools.dynamic]
+        dependencies = {file = ["requirements/base.txt"]}
         """
     )
-    assert changes[setup] == textwrap.dedent(
-        """\
-        from setuptools import setup
+    edit = pep621(before, REDIS)
+    assert edit.text == before
+    assert edit.declared and edit.reads == ("requirements/base.txt",)
 
-        REQUIRES = ["flask", "redis>=5"]
 
-        setup(name="shop", install_requires=REQUIRES)
+def test_a_pyproject_without_a_project_table_declares_nothing() -> None:
+    before = "[tool.ruff]\nline-length = 100\n"
+    assert not pep621(before, REDIS).declared
+    assert not poetry(before, REDIS).declared
+
+
+def test_poetry_dependencies_take_a_version_table_for_extras() -> None:
+    before = dedent(
+        """
+        [tool.poetry]
+        name = "shop"
+
+        [tool.poetry.dependencies]
+        python = "^3.10"
+        flask = "^3.0"  # the web framework
+
+        [tool.poetry.group.dev.dependencies]
+        pytest = "*"
         """
     )
-    for path, text in changes.items():
-        path.write_text(text)
-    assert add_requirement(tmp_path, "redis>=5") == {}
+    after = dedent(
+        """
+        [tool.poetry]
+        name = "shop"
+
+        [tool.poetry.dependencies]
+        python = "^3.10"
+        flask = "^3.0"  # the web framework
+        redis = ">=5"
+        psycopg = {version = ">=3.1", extras = ["binary"]}
+
+        [tool.poetry.group.dev.dependencies]
+        pytest = "*"
+        """
+    )
+    assert pep621(before, BOTH).declared is False
+    edit = poetry(before, BOTH)
+    assert edit.text == after
+    assert poetry(after, BOTH).text == after
 
 
-def test_requirements_file_without_final_newline_and_no_lists_at_all(tmp_path: Path) -> None:
-    requirements = write(tmp_path, "requirements.txt", "-r base.txt\nflask==3.0")
-    requirements.write_text("-r base.txt\nflask==3.0")
-    assert add_requirement(tmp_path, "redis>=5") == {
-        requirements: "-r base.txt\nflask==3.0\nredis>=5\n"
-    }
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    assert add_requirement(empty, "redis>=5") == {empty / "requirements.txt": "redis>=5\n"}
+def test_a_poetry_caret_version_counts_as_its_lowest_version() -> None:
+    before = '[tool.poetry.dependencies]\nredis = "^5.0"\n'
+    edit = poetry(before, REDIS)
+    assert edit.text == before and edit.notes == ()
+
+
+def test_a_poetry_2_project_keeps_its_dependencies_in_poetrys_table() -> None:
+    before = dedent(
+        """
+        [project]
+        name = "shop"
+
+        [tool.poetry.dependencies]
+        flask = "^3.0"
+        """
+    )
+    assert pep621(before, REDIS).text == before
+    assert poetry(before, REDIS).text == before + 'redis = ">=5"\n'
+
+
+def test_pipfile_packages() -> None:
+    before = dedent(
+        """
+        [packages]
+        django = "~=5.0"
+        django-axes = {extras = ["ipware"], version = "~=7.0"}
+
+        [dev-packages]
+        coverage = "*"
+        """
+    )
+    after = dedent(
+        """
+        [packages]
+        django = "~=5.0"
+        django-axes = {extras = ["ipware"], version = "~=7.0"}
+        redis = ">=5"
+
+        [dev-packages]
+        coverage = "*"
+        """
+    )
+    assert pipfile(before, REDIS).text == after

@@ -112,6 +112,35 @@ class FlaskCachingBackendTest(CodemodTest):
             """,
         )
 
+    def test_a_crafted_key_prefix_is_a_string_literal_not_code(self) -> None:
+        # Pasted into source and parsed, this prefix ran `os.system` when settings were imported.
+        self.assertCodemod(
+            """
+            class Config:
+                CACHE_TYPE = "SimpleCache"
+            """,
+            """
+            import os
+
+            # Migration switch, read at start-up: off keeps the old backend, complete uses Redis.
+            _cache_type_on_redis = (
+                os.environ.get("STATELESS_CACHE_TYPE", os.environ.get("STATELESS_MODE", "off"))
+                == "complete"
+            )
+
+            class Config:
+                CACHE_TYPE = "RedisCache" if _cache_type_on_redis else "SimpleCache"
+                CACHE_REDIS_URL = os.environ.get("STATELESS_REDIS_URL", "redis://127.0.0.1:6379/0")
+                CACHE_KEY_PREFIX = os.environ.get("STATELESS_KEY_PREFIX", 'x" + __import__("os").system("echo pwned") * "" + "') + ":"
+            """,
+            None,
+            'x" + __import__("os").system("echo pwned") * "" + "',
+        )
+
+    def test_a_flag_that_is_not_a_name_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="cannot name a migration flag"):
+            FlaskCachingBackendCodemod(CodemodContext(), 'X") or __import__("os").system("id") #')
+
     def test_from_mapping_in_an_app_factory_keeps_an_existing_url(self) -> None:
         self.rewrites(
             """

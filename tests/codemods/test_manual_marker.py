@@ -47,11 +47,44 @@ class ManualMarkerTest(CodemodTest):
         """
         sites = [UPLOADS, WORKER, UPLOADS]
         self.assertCodemod(before, after, sites=sites, expected_warnings=[])
-        # The plan's lines still count the file without markers.
-        self.assertCodemod(after, after, sites=sites, expected_warnings=[])
-        # A scan of the marked file finds the sites two lines lower: still no duplicate.
-        moved = [MarkerSite(4, UPLOADS.what, UPLOADS.category)]
+        # A scan of the marked file finds the sites lower down: no duplicate there.
+        moved = [
+            MarkerSite(4, UPLOADS.what, UPLOADS.category),
+            MarkerSite(11, WORKER.what, WORKER.category),
+        ]
         self.assertCodemod(after, after, sites=moved, expected_warnings=[])
+
+    def test_sites_are_the_lines_of_the_file_as_it_is_now(self) -> None:
+        # An earlier phase added two import lines: the scan reports `JOBS` at line 5, where
+        # the plan said 3. The marker goes above the statement at line 5.
+        before = """
+            from shop._stateless import kv
+
+            import queue
+
+            JOBS = queue.Queue()
+        """
+        after = """
+            from shop._stateless import kv
+
+            import queue
+
+            # TODO(stateless): move the job queue to a broker — see `migrator playbook queue_background`
+            JOBS = queue.Queue()
+        """
+        site = MarkerSite(5, "move the job queue to a broker", "queue_background")
+        self.assertCodemod(before, after, sites=[site], expected_warnings=[])
+
+    def test_ascii_only_marker_for_a_file_whose_encoding_has_no_dash(self) -> None:
+        before = """
+            JOBS = queue.Queue()
+        """
+        after = """
+            # TODO(stateless): move the job queue to a broker - see `migrator playbook queue_background`
+            JOBS = queue.Queue()
+        """
+        site = MarkerSite(1, "move the job queue to a broker", "queue_background")
+        self.assertCodemod(before, after, sites=[site], ascii_only=True, expected_warnings=[])
 
     def test_decorated_function_and_multi_line_statement(self) -> None:
         before = """
@@ -75,7 +108,8 @@ class ManualMarkerTest(CodemodTest):
             MarkerSite(5, "save through the blob store", "local_file"),
         ]
         self.assertCodemod(before, after, sites=sites, expected_warnings=[])
-        self.assertCodemod(after, after, sites=sites, expected_warnings=[])
+        moved = [MarkerSite(3, sites[0].what, "local_file"), MarkerSite(7, sites[1].what, "local_file")]
+        self.assertCodemod(after, after, sites=moved, expected_warnings=[])
 
     def test_line_without_a_statement_is_reported(self) -> None:
         source = """

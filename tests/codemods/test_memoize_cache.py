@@ -23,9 +23,7 @@ class MemoizeCacheTest(CodemodTest):
             def show(x):
                 return x
         """
-        self.assertCodemod(
-            source, source, None, RUNTIME, expected_warnings=[]
-        )
+        self.assertCodemod(source, source, None, RUNTIME, expected_warnings=[])
 
     def test_other_symbol_is_unchanged(self) -> None:
         source = """
@@ -52,10 +50,12 @@ class MemoizeCacheTest(CodemodTest):
                 list_products.cache_clear()
             """,
             """
+            import functools
             from shop._stateless import cache
 
 
             @cache("list_products", None, ttl=300).memoize
+            @functools.lru_cache(maxsize=128)
             def list_products(category: str, limit: int | None = None):
                 return []
 
@@ -77,11 +77,12 @@ class MemoizeCacheTest(CodemodTest):
                 return 0.2
             """,
             """
-            from functools import wraps
-            from shop._stateless import cache
+            from functools import cache, wraps
+            from shop._stateless import cache as stateless_cache
 
 
-            @cache("tax_rate", None).memoize
+            @stateless_cache("tax_rate", None).memoize
+            @cache
             def tax_rate(country):
                 return 0.2
             """,
@@ -98,10 +99,12 @@ class MemoizeCacheTest(CodemodTest):
                 return 1.0
             """,
             """
+            from cachetools import TTLCache, cached
             from shop._stateless import cache
 
 
             @cache("exchange_rate", None, ttl=60).memoize
+            @cached(TTLCache(maxsize=100, ttl=60))
             def exchange_rate(currency: str) -> float:
                 return 1.0
             """,
@@ -119,10 +122,12 @@ class MemoizeCacheTest(CodemodTest):
                 return "sun"
             """,
             """
+            import cachetools.func
             from shop._stateless import cache
 
 
             @cache("weather", None, ttl=30).memoize
+            @cachetools.func.ttl_cache(maxsize=10, ttl=30)
             def weather(city):
                 return "sun"
             """,
@@ -141,11 +146,14 @@ class MemoizeCacheTest(CodemodTest):
                 return cache.get("page")
             """,
             """
+            from functools import lru_cache
+
             from django.core.cache import cache
             from shop._stateless import cache as stateless_cache
 
 
             @stateless_cache("settings_page", None).memoize
+            @lru_cache
             def settings_page():
                 return cache.get("page")
             """,
@@ -213,7 +221,7 @@ class MemoizeCacheTest(CodemodTest):
             ],
         )
 
-    def test_nested_async_typed_and_cache_info_are_refused(self) -> None:
+    def test_nested_async_and_typed_are_refused(self) -> None:
         source = """
             from functools import lru_cache
 
@@ -233,14 +241,6 @@ class MemoizeCacheTest(CodemodTest):
             @lru_cache(typed=True)
             def typed(x):
                 return x
-
-
-            @lru_cache
-            def counted():
-                return 1
-
-
-            print(counted.cache_info())
         """
         self.assertCodemod(
             source,
@@ -254,8 +254,90 @@ class MemoizeCacheTest(CodemodTest):
                 "cannot be stored.",
                 "line 16: left unchanged: `typed`: `typed=True` keeps 1 and 1.0 apart; the "
                 "store's JSON keys do not.",
-                "line 21: left unchanged: `counted`: the module calls "
-                "`cache_info()`/`cache_parameters()`, which the store lacks.",
+            ],
+        )
+
+    def test_cache_info_keeps_working_on_the_memo_it_keeps(self) -> None:
+        self.rewrites(
+            """
+            from functools import lru_cache
+
+
+            # Counted by the health page.
+            @lru_cache(maxsize=32)
+            def counted(n):
+                return n
+
+
+            print(counted.cache_info(), counted.cache_parameters())
+            """,
+            """
+            from functools import lru_cache
+            from shop._stateless import cache
+
+
+            # Counted by the health page.
+            @cache("counted", None).memoize
+            @lru_cache(maxsize=32)
+            def counted(n):
+                return n
+
+
+            print(counted.cache_info(), counted.cache_parameters())
+            """,
+        )
+
+    def test_other_decorators_keep_their_order(self) -> None:
+        self.rewrites(
+            """
+            import functools
+
+            from shop.app import bp, timed
+
+
+            @bp.get("/rates")
+            @functools.lru_cache
+            @timed
+            def rates(day):
+                return {"day": day}
+            """,
+            """
+            import functools
+
+            from shop.app import bp, timed
+            from shop._stateless import cache
+
+
+            @bp.get("/rates")
+            @cache("rates", None).memoize
+            @functools.lru_cache
+            @timed
+            def rates(day):
+                return {"day": day}
+            """,
+        )
+
+    def test_a_cache_reached_through_its_cache_attribute_is_refused(self) -> None:
+        source = """
+            from cachetools import LRUCache, cached
+
+
+            @cached(LRUCache(maxsize=10), info=True)
+            def price(sku):
+                return 1
+
+
+            def reset():
+                price.cache.clear()
+        """
+        self.assertCodemod(
+            source,
+            source,
+            None,
+            RUNTIME,
+            expected_warnings=[
+                "line 4: left unchanged: `price`: the module reaches the cache object itself "
+                "(`price.cache`); what it clears there would stay in the store."
             ],
         )
 
@@ -284,7 +366,7 @@ class MemoizeCacheTest(CodemodTest):
             expected_warnings=[
                 "line 7: left unchanged: `price`: the cache object is shared by name, so other "
                 "code may read or clear it.",
-                "line 12: left unchanged: `stock`: a custom `key=` or `info=` changes what is "
-                "cached; the store cannot follow it.",
+                "line 12: left unchanged: `stock`: a custom `key=` changes what is cached; the "
+                "store cannot follow it.",
             ],
         )

@@ -224,3 +224,174 @@ def test_several_methods_handing_work_off_are_one_finding_at_the_class(tmp_path:
     )
     assert set(found) == {"Printer"}
     assert len(found["Printer"].evidence) == 2
+
+
+def test_a_module_queue_object_only_handed_to_blueprints_is_the_finding(tmp_path: Path) -> None:
+    # Handlers reach `update_q` through a blueprint factory's parameter, which the scan
+    # cannot follow; the queue its class fills while serving is reported under its name.
+    found = background(
+        tmp_path,
+        {
+            "jobs.py": QUEUE_WRAPPER,
+            "app.py": """
+                from flask import Blueprint, Flask
+
+                from jobs import JobQueue
+
+                update_q = JobQueue()
+
+
+                def construct_blueprint(queue):
+                    bp = Blueprint("ui", __name__)
+
+                    @bp.post("/recheck/<uuid>")
+                    def recheck(uuid):
+                        queue.put(uuid)
+                        return ""
+
+                    return bp
+
+
+                def create_app():
+                    app = Flask(__name__)
+                    app.register_blueprint(construct_blueprint(update_q))
+                    return app
+                """,
+        },
+    )
+    assert set(found) == {"update_q"}
+    assert (found["update_q"].path, found["update_q"].line) == ("app.py", 5)
+
+
+def test_each_loop_an_app_factory_starts_is_named_for_what_it_runs(tmp_path: Path) -> None:
+    # `changedetection_app` returns the app, so it starts with the service whatever its name.
+    found = background(
+        tmp_path,
+        {
+            "app.py": """
+                import asyncio
+                import threading
+
+                from flask import Flask
+
+                app = Flask(__name__)
+                ticker_thread = None
+
+
+                def check_time():
+                    pass
+
+
+                def notification_runner(worker_id):
+                    pass
+
+
+                def changedetection_app():
+                    global ticker_thread
+                    ticker_thread = threading.Thread(target=check_time, daemon=True).start()
+                    for i in range(2):
+                        threading.Thread(target=notification_runner, args=(i,)).start()
+                    return app
+                """,
+        },
+    )
+    assert set(found) == {"ticker_thread", "notification_runner"}
+    assert found["notification_runner"].line == 14  # the function the threads run
+
+
+def test_executor_work_a_handler_waits_for_is_not_handed_off(tmp_path: Path) -> None:
+    found = background(
+        tmp_path,
+        {
+            "views.py": """
+                from concurrent.futures import ThreadPoolExecutor, wait
+
+
+                def check(name):
+                    return True
+
+
+                def heartbeat(request):
+                    pool = ThreadPoolExecutor(max_workers=2)
+                    futures = [pool.submit(check, name) for name in ("db", "cache")]
+                    done, not_done = wait(futures, timeout=5)
+                    return len(done)
+                """,
+        },
+    )
+    assert found == {}
+
+
+def test_background_tasks_count_only_when_the_handler_answers_202(tmp_path: Path) -> None:
+    found = background(
+        tmp_path,
+        {
+            "routes.py": """
+                from fastapi import APIRouter, BackgroundTasks
+
+                router = APIRouter()
+
+
+                def scrape(urls):
+                    pass
+
+
+                def post_webhook(url):
+                    pass
+
+
+                @router.post("/bulk", status_code=202)
+                def bulk(urls: list, bg: BackgroundTasks):
+                    bg.add_task(scrape, urls)
+                    return {}
+
+
+                @router.post("/webhooks/{id}/test")
+                def test_one(id: int, bg: BackgroundTasks):
+                    bg.add_task(post_webhook, id)
+                """,
+        },
+    )
+    assert set(found) == {"bulk"}
+
+
+def test_a_task_that_shuts_the_service_down_is_no_background_work(tmp_path: Path) -> None:
+    found = background(
+        tmp_path,
+        {
+            "server.py": """
+                import asyncio
+                import signal
+
+
+                async def shutdown(loop):
+                    loop.stop()
+
+
+                def main():
+                    loop = asyncio.get_event_loop()
+                    loop.add_signal_handler(
+                        signal.SIGTERM, lambda: asyncio.ensure_future(shutdown(loop))
+                    )
+                    loop.run_forever()
+                """,
+        },
+    )
+    assert found == {}
+
+
+def test_a_thread_a_command_line_module_starts_is_no_background_work(tmp_path: Path) -> None:
+    found = background(
+        tmp_path,
+        {
+            "server/server_cli.py": """
+                import threading
+                import webbrowser
+
+
+                def run():
+                    threading.Timer(1.0, webbrowser.open, args=("http://localhost",)).start()
+                """,
+        },
+    )
+    assert found == {}

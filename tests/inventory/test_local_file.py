@@ -311,3 +311,32 @@ def test_read_only_sqlite_is_not_a_store(tmp_path: Path) -> None:
         },
     )
     assert local_files(result) == []
+
+
+def test_a_folder_attribute_of_a_local_object_is_named_by_the_handler(tmp_path: Path) -> None:
+    # `recipe.asset_dir` belongs to a record the handler loaded, not to a setting: the
+    # handler that writes there is the place to look at.
+    result = scan_tree(
+        tmp_path,
+        {
+            "routes.py": """
+            from shutil import copyfileobj
+            from fastapi import APIRouter
+
+            router = APIRouter()
+
+
+            @router.post("/recipes/{slug}/assets")
+            def upload_recipe_asset(slug: str, file):
+                recipe = load(slug)
+                dest = recipe.asset_dir / file.filename
+                with dest.open("wb") as buffer:
+                    copyfileobj(file.file, buffer)
+
+
+            def load(slug):
+                return object()
+            """,
+        },
+    )
+    assert local_files(result) == [("upload_recipe_asset", "routes.py", 11)]

@@ -91,3 +91,56 @@ def test_a_lock_is_never_held_by_two_processes_at_once(rt: ModuleType, tmp_path:
     assert rt.kv("CARTS")["n"] == 120
     spans = sorted(span for out in outputs for span in json.loads(out))
     assert all(end <= next_start for (_, end), (next_start, _) in pairwise(spans))
+
+
+def test_two_processes_growing_one_list_lose_no_item(rt: ModuleType, tmp_path: Path) -> None:
+    # `INBOX[k] += [v]` as the codemod writes it: one read-modify-write on the store.
+    body = (
+        'inbox = kv("CARTS")\n'
+        "for i in range(150):\n"
+        '    inbox.augment("box", "+=", [f"{os.getpid()}-{i}"], default=[])\n'
+    )
+    _run_twice(rt, body, tmp_path)
+    items = rt.kv("CARTS")["box"]
+    assert len(items) == 300 and len(set(items)) == 300
+
+
+@pytest.mark.parametrize("stage", ["off", "dualwrite", "live", "complete"])
+@pytest.mark.parametrize("store", ["redis", "postgres"])
+def test_a_helper_editing_the_key_its_caller_edits_is_part_of_that_edit(
+    runtime: Callable[..., ModuleType], monkeypatch: pytest.MonkeyPatch, store: str, stage: str
+) -> None:
+    monkeypatch.setenv("STATELESS_MODE", stage)
+    carts = runtime(Component("CARTS", "kv", store)).kv("CARTS", {})
+    carts["c"] = {"items": [], "visits": 0}
+
+    def count_visit() -> None:  # a helper that knows nothing of its caller's edit
+        with carts.edit("c") as inner:
+            inner["visits"] += 1
+        carts.augment("c", "|=", {"seen": True})
+
+    with carts.edit("c") as cart:
+        cart["items"].append("a")
+        count_visit()
+        carts["c"]["items"].append("b")  # the entry, as the edit holds it
+        assert carts["c"] is cart and "c" in carts
+    assert carts["c"] == {"items": ["a", "b"], "visits": 1, "seen": True}
+
+
+@pytest.mark.parametrize("store", ["redis", "postgres"])
+def test_a_write_or_delete_of_the_edited_key_inside_the_edit_is_what_is_written(
+    runtime: Callable[..., ModuleType], monkeypatch: pytest.MonkeyPatch, store: str
+) -> None:
+    monkeypatch.setenv("STATELESS_MODE", "complete")
+    carts = runtime(Component("CARTS", "kv", store)).kv("CARTS", {})
+    with carts.edit("d", default={"v": 1}):
+        carts["d"] = {"v": 2}
+    assert carts["d"] == {"v": 2}
+    with carts.edit("d"):
+        assert carts.pop("d") == {"v": 2}
+        assert "d" not in carts
+    assert "d" not in carts
+    assert carts.augment("n", "+=", 5, default=0) == 5
+    assert carts.augment("n", "-=", 2) == 3
+    with pytest.raises(KeyError):
+        carts.augment("missing", "+=", 1)

@@ -149,6 +149,21 @@ def git_shop(folder: Path) -> Project:
     return project
 
 
+def git_service(folder: Path, files: dict[str, str]) -> Project:
+    """A small service of `files` (relative path -> text) committed on `main` in `folder`."""
+    root = folder / "service"
+    for relative, text in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
+    project = Project(root, isolated_env(folder))
+    project.git("init", "--quiet", "--initial-branch=main")
+    project.git("config", "user.name", "Service Developer")
+    project.git("config", "user.email", "dev@service.test")
+    project.git("add", "--all")
+    project.git("commit", "--quiet", "-m", "The service as it runs today")
+    return project
+
+
 class ShopStates:
     """The shop repository after `plan`, after phase 1 and after phase 2, each built once.
 

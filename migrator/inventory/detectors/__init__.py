@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from migrator.inventory.facts import CallSite
 from migrator.inventory.symbols import Component, Project, Site
 from migrator.model import Evidence, Finding
 
@@ -112,6 +113,12 @@ def all_detectors() -> list[type[ContainerDetector] | type[ProjectDetector]]:
 def name_matches(pattern: re.Pattern[str], comp_or_name: Component | str) -> bool:
     name = comp_or_name if isinstance(comp_or_name, str) else comp_or_name.symbol.rpartition(".")[2]
     return bool(pattern.search(name.lower()))
+
+
+def module_name(call: CallSite) -> str:
+    """The module-level name a call's result is bound to (`sio = SocketIO(app)`), or ''.
+    A name inside a function is a local: the library's own name says more."""
+    return call.target if not call.func else ""
 
 
 def evidence_of(sites: Iterable[Site]) -> tuple[Evidence, ...]:

@@ -6,7 +6,9 @@ the data (an admin edit, `cache_clear()`), each replica answers from its own sta
 copy. Looks for: dicts named or used as memos (`if k in C: return C[k]` then
 `C[k] = v`); decorated functions that take arguments or are cleared; cachetools and
 cachelib caches made at import; framework cache settings. Ignores: `lru_cache` on a
-function without arguments that nothing clears (a lazily computed constant).
+function without arguments that nothing clears (a lazily computed constant), and memos of
+pure functions (see `_memo.py`). A memo whose values the runtime cannot store (objects,
+generators, what the scan cannot show to be plain data) is reported for a person, with the type.
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ from migrator.inventory.detectors import (
     finding,
     register,
 )
-from migrator.inventory.detectors._memo import reads_changing_data
+from migrator.inventory.detectors._memo import (
+    STORABLE_TYPES,
+    reads_changing_data,
+    unstorable_results,
+    unstorable_values,
+)
 from migrator.inventory.detectors._settings import (
     config_items,
     django_settings,
@@ -89,20 +96,33 @@ class CacheContainerDetector(ContainerDetector):
         if not container:
             return None
         if CACHE_NAME.search(comp.symbol.rpartition(".")[2].lower()):
-            return Claim(
-                "high",
-                "it keeps computed or loaded values for reuse",
-                "memo_dict" if container in ("dict", "defaultdict", "ordereddict") else container,
+            if container not in ("dict", "defaultdict", "ordereddict"):
+                return Claim("high", "it keeps computed or loaded values for reuse", container)
+            return _memo_claim(
+                "high", "it keeps computed or loaded values for reuse", comp, project
             )
         if container not in ("dict", "defaultdict", "ordereddict"):
             return None
         checked = {s.func for s in comp.sites if s.detail == "in" or s.detail == "get"}
         stored = {s.func for s in comp.sites if s.access == "write"}
         if checked & stored and any(project.serves(s) for s in comp.changes):
-            return Claim(
-                "low", "it is used as a memo: looked up, then filled on a miss", "memo_dict"
-            )
+            why = "it is used as a memo: looked up, then filled on a miss"
+            return _memo_claim("low", why, comp, project)
         return None
+
+
+def _memo_claim(confidence: str, why: str, comp: Component, project: Project) -> Claim:
+    """A dict memo's claim: a codemod only when the runtime can store what it keeps."""
+    unstorable = unstorable_values(comp, project)
+    if not unstorable:
+        return Claim(confidence, why, "memo_dict")
+    return Claim(
+        confidence,
+        f"{why}, but {unstorable} by the runtime (JSON values: {STORABLE_TYPES}; never "
+        "pickle), so no codemod moves it: store plain data in it first",
+        "memo_dict",
+        automation="manual",
+    )
 
 
 @register
@@ -125,6 +145,8 @@ class CacheConfigDetector(ProjectDetector):
         "import functools\n\n@functools.lru_cache(maxsize=None)\ndef settings():\n    return {}\n",
         "import functools\nimport re\n\n@functools.lru_cache(maxsize=256)\ndef compiled(pattern):\n"
         "    return re.compile(pattern)\n",
+        "import functools\nimport httpx\n\n@functools.lru_cache(maxsize=256)\ndef host(url):\n"
+        "    return httpx.URL(url).host\n",
         "INSTALLED_APPS = ['a']\nROOT_URLCONF = 'u'\nCACHES = {'default': {'BACKEND': "
         "'django.core.cache.backends.redis.RedisCache', 'LOCATION': 'redis://x'}}\n",
     )
@@ -161,6 +183,7 @@ class CacheConfigDetector(ProjectDetector):
                     "computes from can change"
                 )
                 sites = cleared.get(qualname, ())
+                refusal = _memo_refusal(project, module, b)
                 yield finding(
                     self.category,
                     symbol=b.name,
@@ -171,10 +194,11 @@ class CacheConfigDetector(ProjectDetector):
                     message=(
                         f"`{b.name}` is memoised with `@{decorator}`: {reason}. Replace it with a "
                         "shared cache that keeps `cache_clear()` (`migrator playbook cache`)."
+                        f"{refusal}"
                     ),
                     evidence=(Evidence(facts.path, b.line, "write", "decorator"), *sites),
                     kind="lru_cache",
-                    automation="codemod" if b.scope == "module" else "manual",
+                    automation="manual" if refusal else "codemod",
                     detector=type(self).__name__,
                 )
 
@@ -295,6 +319,23 @@ class CacheConfigDetector(ProjectDetector):
                         store_reason="Django's own `RedisCache` backend: no adapter needed",
                         detector=type(self).__name__,
                     )
+
+
+def _memo_refusal(project: Project, module: str, binding: Binding) -> str:
+    """Why no codemod moves a memoised function, as a sentence, or ''."""
+    if binding.scope != "module":
+        return (
+            f" No codemod: `{binding.name}` is a method, whose memo keys on `self`; the "
+            "playbook lists the steps."
+        )
+    unstorable = unstorable_results(project, module, binding.name)
+    if not unstorable:
+        return ""
+    return (
+        f" No codemod: {unstorable} by the runtime (JSON values: {STORABLE_TYPES}; never "
+        "pickle), so moving the memo would fail on its first shared result. Return plain data, "
+        "or keep the local memo and clear it on every replica."
+    )
 
 
 def _decorated_with(facts: ModuleFacts, name: str) -> tuple[Evidence, ...]:

@@ -3,7 +3,8 @@
 Looks for: a list, set or dict changed while serving whose name says it holds
 connections, clients, sockets, subscribers, listeners or rooms, including the
 attributes of a connection manager made once at import
-(`manager = ConnectionManager()`). Ignores: lists of connection settings read only.
+(`manager = ConnectionManager()`). Ignores: lists of connection settings read only,
+registries that only start-up code fills (`CHALLENGE_CLASSES` filled by `init_plugins`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from migrator.inventory.symbols import Component, Project
 
 CONNECTION_NAME = re.compile(
     r"conn|client|socket|\bws\b|^ws_|websocket|subscriber|listener|peer|room|channel|"
-    r"waiter|observer|stream|sse|watcher|online"
+    r"waiter|observer|stream|(^|_)sse(_|$)|watcher|online"
 )
 
 
@@ -35,6 +36,10 @@ class ConnectionRegistryDetector(ContainerDetector):
         "class ConnectionManager:\n    def __init__(self):\n        self.active_connections = []\n\n"
         "    def connect(self, ws):\n        self.active_connections.append(ws)\n",
         "DB_CONNECTIONS = ['primary', 'replica']\n\ndef names():\n    return list(DB_CONNECTIONS)\n",
+        "from flask import Flask\napp = Flask(__name__)\nCHALLENGE_CLASSES = {}\n\n"
+        "def register_challenge(cls):\n    CHALLENGE_CLASSES[cls.__name__] = cls\n\n"
+        "def init_plugins(app):\n    register_challenge(dict)\n\n"
+        "@app.get('/types')\ndef types():\n    return list(CHALLENGE_CLASSES)\n",
     )
 
     def claim(self, comp: Component, project: Project) -> Claim | None:
@@ -48,6 +53,8 @@ class ConnectionRegistryDetector(ContainerDetector):
         name = comp.symbol.rpartition(".")[2].lower()
         if not CONNECTION_NAME.search(name):
             return None
+        if project.serving is not None and not any(project.serves(s) for s in comp.changes):
+            return None  # filled by start-up code: a registry of plugins or types, not connections
         return Claim(
             "high" if comp.binding.scope == "instance" or "connection" in name else "medium",
             "it holds live connections, which only the process that accepted them can use",

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from migrator.inventory.detectors import ProjectDetector, finding, register
+from migrator.inventory.detectors import ProjectDetector, finding, module_name, register
 from migrator.inventory.detectors._settings import (
     TEST_SETTINGS,
     config_items,
@@ -325,11 +325,13 @@ def _place(
     module, func = project.owner(facts.module, call.func) if call.func else (facts.module, "")
     cls = func.partition(".")[0] if "." in func else ""
     if call.callee in STORE_OPENERS:  # the store is where it is opened
-        return (call.target.rpartition(".")[2] or name or cls or func or "module"), None
+        return (module_name(call).rpartition(".")[2] or name or cls or func or "module"), None
     if chain.startswith(("self.", "cls.")) and cls:
         attr = chain.split(".")[1]
         return f"{cls}.{attr}", _binding_line(facts, f"{cls}.{attr}")
-    if name and (chain != name or name.isupper() or name in _module_names(facts)):
+    root = chain.partition(".")[0]
+    known = root in _module_names(facts) or root in facts.imports or name.isupper()
+    if name and known and (chain != name or name.isupper() or name in _module_names(facts)):
         # a setting or a module-level name, here or imported: anchored at its definition
         for setting, item in config_items(project, name):
             if name.isupper() or setting.module == facts.module:

@@ -2,7 +2,8 @@
 
 Looks for: `queue.Queue`/`asyncio.Queue` made at import and used while serving, or a
 project object that keeps one (`update_q = RecheckPriorityQueue()` wrapping a `queue.Queue`:
-the object is the finding, not its attribute); containers changed while serving that threads,
+the object is the finding, not its attribute, also when it is only handed to blueprints or
+workers and its class's methods fill the queue); containers changed while serving that threads,
 tasks or futures are added to (`worker_threads.append(Thread(...))`); threads
 or tasks started to do durable work (`threading.Thread(target=...).start()`,
 `asyncio.create_task(...)` of a worker loop at startup); APScheduler schedulers on the
@@ -18,8 +19,11 @@ from migrator.inventory.detectors import (
     Claim,
     ContainerDetector,
     ProjectDetector,
+    evidence_of,
     finding,
+    module_name,
     register,
+    where_changed,
 )
 from migrator.inventory.detectors._shapes import QUEUE_CTORS, container_kind
 from migrator.inventory.extract import literal
@@ -112,13 +116,54 @@ def _wraps_a_queue(comp: Component, project: Project) -> bool:
 
 
 def _kept_by_reported_wrapper(comp: Component, project: Project) -> bool:
-    """Whether a queue attribute belongs to a class whose module-level instances are reported
-    themselves (the wrapper is what handlers use; its inner queue is one detail of it)."""
+    """Whether a queue attribute belongs to a class made at module level and used by some
+    function: the instance (`update_q = RecheckPriorityQueue()`) is what handlers use and
+    what is reported, here or by `wrapped_queue_findings`; its inner queue is one detail."""
     if comp.binding.scope != "instance":
         return False
-    cls = comp.qualname.rpartition(".")[0]
-    instances = project.instantiated_classes.get(cls, [])
-    return bool(instances) and any(i in project.state_qualnames for i in instances)
+    instances = project.instantiated_classes.get(comp.qualname.rpartition(".")[0], [])
+    return any(i in project.components for i in instances)
+
+
+def wrapped_queue_findings(project: Project) -> Iterable[Finding]:
+    """A module-level instance of a project class that keeps a queue changed while serving,
+    when the instance itself is only handed around (to blueprints, workers) and never
+    changed where the scan can see it: the queue is reported under the instance's name."""
+    for cls, instances in sorted(project.instantiated_classes.items()):
+        inner = [
+            project.components[q]
+            for q in _queue_attributes(project, cls)
+            if q in project.state_qualnames
+        ]
+        if not inner:
+            continue
+        for instance in instances:
+            if instance in project.state_qualnames or instance not in project.components:
+                continue  # the queue detector claims it, or nothing hands it to serving code
+            found = project.find_binding(instance)
+            if found is None:
+                continue
+            module = instance[: -len(found[1].name) - 1]
+            facts = project.by_module[module]
+            claim = _queue_claim("it keeps a queue, and jobs put on it")
+            yield finding(
+                "queue_background",
+                symbol=found[1].name,
+                qualname=instance,
+                path=facts.path,
+                line=found[1].line,
+                confidence="medium",
+                message=(
+                    f"`{found[1].name}` is a `{cls.rpartition('.')[2]}` made at import whose queue "
+                    f"is {where_changed(inner[0])}; {claim.why}. Each replica keeps its own "
+                    "(`migrator playbook queue_background`)."
+                ),
+                evidence=evidence_of(s for comp in inner for s in comp.sites),
+                kind="queue",
+                automation="manual",
+                detector="QueueDetector",
+                store_reason=claim.store_reason,
+            )
 
 
 @register
@@ -138,6 +183,7 @@ class BackgroundWorkDetector(ProjectDetector):
     )
 
     def detect(self, project: Project) -> Iterable[Finding]:
+        yield from wrapped_queue_findings(project)
         for facts in project.by_module.values():
             for call in facts.calls:
                 kwargs = dict(call.kwargs)
@@ -147,7 +193,7 @@ class BackgroundWorkDetector(ProjectDetector):
                         yield self._finding(
                             facts.path,
                             call.line,
-                            call.target or call.callee.rpartition(".")[2],
+                            module_name(call) or call.callee.rpartition(".")[2],
                             facts.module,
                             "scheduler",
                             "an APScheduler scheduler on the default `MemoryJobStore`: its jobs vanish on "
@@ -161,7 +207,7 @@ class BackgroundWorkDetector(ProjectDetector):
                         yield self._finding(
                             facts.path,
                             call.line,
-                            call.target or "Celery",
+                            module_name(call) or "Celery",
                             facts.module,
                             "celery_backend",
                             f"Celery with the in-memory result backend `{backend}`: results are only "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from migrator.inventory.detectors import ProjectDetector, finding, register
+from migrator.inventory.detectors import ProjectDetector, finding, module_name, register
 from migrator.inventory.detectors._settings import config_items
 from migrator.inventory.extract import literal
 from migrator.inventory.symbols import Project
@@ -73,7 +73,7 @@ class LimiterConfigDetector(ProjectDetector):
                     how = "limits' in-memory storage"
                 else:
                     continue
-                symbol = call.target or call.callee.rpartition(".")[2]
+                symbol = module_name(call) or call.callee.rpartition(".")[2]
                 yield finding(
                     self.category,
                     symbol=symbol,

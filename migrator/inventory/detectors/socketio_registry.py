@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from migrator.inventory.detectors import ProjectDetector, finding, register
+from migrator.inventory.detectors import ProjectDetector, finding, module_name, register
 from migrator.inventory.detectors._settings import config_items
 from migrator.inventory.facts import CallSite
 from migrator.inventory.symbols import Project
@@ -70,7 +70,7 @@ class SocketIORegistryDetector(ProjectDetector):
                     continue
                 if call.func and project.is_command(facts.module, call.func):
                     continue
-                symbol = call.target or call.callee.rpartition(".")[2]
+                symbol = module_name(call) or call.callee.rpartition(".")[2]
                 yield finding(
                     self.category,
                     symbol=symbol,
