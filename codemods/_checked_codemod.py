@@ -6,9 +6,12 @@ which libcst hands back as the run's warnings.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import ClassVar
+
 import libcst as cst
 from libcst.codemod import SkipFile, VisitorBasedCodemodCommand
-from libcst.metadata import PositionProvider
+from libcst.metadata import PositionProvider, ProviderT
 
 
 class CheckedCodemod(VisitorBasedCodemodCommand):
@@ -17,7 +20,8 @@ class CheckedCodemod(VisitorBasedCodemodCommand):
     A result that fails raises `SkipFile` with the reason, so the caller writes nothing.
     """
 
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    # Typed as libcst's base does, so that subclasses may ask for more providers.
+    METADATA_DEPENDENCIES: ClassVar[Collection[ProviderT]] = (PositionProvider,)
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
         result = super().transform_module(tree)

@@ -49,8 +49,9 @@ class APSchedulerJobstoreCodemod(ConfigSwitchCodemod):
                     func=m.Attribute(attr=m.Name("add_jobstore")), args=[m.Arg(m.SimpleString())]
                 ),
             )
-            and original_node.args[0].value.evaluated_value == "memory"
-        ):  # type: ignore[attr-defined]
+            and cst.ensure_type(original_node.args[0].value, cst.SimpleString).evaluated_value
+            == "memory"
+        ):
             self.refuse(original_node, '`add_jobstore("memory")`: pass `MemoryJobStore()` instead.')
         return updated_node
 

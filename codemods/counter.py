@@ -420,9 +420,9 @@ class CounterCodemod(ComponentCodemod):
                 (
                     b
                     for b in before
-                    if isinstance(_only(b), cst.Assign)
-                    and code_of(_only(b).targets[0].target) == name
-                ),  # type: ignore[union-attr]
+                    if isinstance(small := _only(b), cst.Assign)
+                    and code_of(small.targets[0].target) == name
+                ),
                 None,
             )
             if line is None:

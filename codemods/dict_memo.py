@@ -30,7 +30,13 @@ from collections.abc import Sequence
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import CodemodContext
-from libcst.metadata import ImportAssignment, ParentNodeProvider, PositionProvider, ScopeProvider
+from libcst.metadata import (
+    Assignment,
+    ImportAssignment,
+    ParentNodeProvider,
+    PositionProvider,
+    ScopeProvider,
+)
 
 from ._checked_codemod import CheckedCodemod
 
@@ -60,10 +66,11 @@ class DictMemoCodemod(CheckedCodemod):
     def visit_Module(self, node: cst.Module) -> bool:
         scope = self.get_metadata(ScopeProvider, node)
         assignments = list(scope[self.symbol]) if scope else []
-        if len(assignments) != 1 or isinstance(assignments[0], ImportAssignment):
+        only = assignments[0] if len(assignments) == 1 else None
+        if not isinstance(only, Assignment) or isinstance(only, ImportAssignment):
             self.warn(f"`{self.symbol}` is not defined once in this module; nothing changed.")
             return False
-        definition = self._statement_of(assignments[0].node)
+        definition = self._statement_of(only.node)
         if not isinstance(definition, (cst.Assign, cst.AnnAssign)) or not _is_empty_dict(
             definition.value
         ):
@@ -94,9 +101,10 @@ class DictMemoCodemod(CheckedCodemod):
 
     def _is_runtime_cache(self, definition: cst.CSTNode) -> bool:
         value = getattr(definition, "value", None)
-        return isinstance(value, cst.Call) and m.matches(
-            value.args[0].value if value.args else None,
-            m.SimpleString(f'"{self.symbol}"'),
+        return (
+            isinstance(value, cst.Call)
+            and bool(value.args)
+            and m.matches(value.args[0].value, m.SimpleString(f'"{self.symbol}"'))
         )
 
     def _find_tails(self, module: cst.Module) -> set[cst.CSTNode]:
@@ -119,7 +127,7 @@ class DictMemoCodemod(CheckedCodemod):
                     self.refuse(function, "the computation awaits or yields; a lambda cannot.")
                     break
                 self.tails[body] = (len(body.body) - size, self._replacement(tail[0], key, compute))
-                covered.update(m.findall(cst.Module(body=list(tail)), m.Name(self.symbol)))
+                covered.update(n for s in tail for n in m.findall(s, m.Name(self.symbol)))
                 break
         return covered
 
@@ -204,7 +212,12 @@ class DictMemoCodemod(CheckedCodemod):
             return None
         handler = attempt.handlers[0]
         body = _small(attempt.body)
-        if handler.name or not m.matches(handler.type, m.Name("KeyError")) or not body:
+        if (
+            handler.name
+            or handler.type is None
+            or not m.matches(handler.type, m.Name("KeyError"))
+            or not body
+        ):
             return None
         if len(body) != 1 or not m.matches(body[0], m.Return(m.Subscript(m.Name(self.symbol)))):
             return None
@@ -307,6 +320,7 @@ class DictMemoCodemod(CheckedCodemod):
                 cst.Arg(cst.Lambda(params=cst.Parameters(), body=compute)),
             ],
         )
+        assert isinstance(first, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
         return cst.SimpleStatementLine([cst.Return(call)], leading_lines=first.leading_lines)
 
     def _choose_local_name(self, scope: object) -> None:
@@ -367,7 +381,9 @@ _Found = tuple[cst.BaseExpression, cst.BaseExpression] | None
 
 
 def _is_empty_dict(value: cst.BaseExpression | None) -> bool:
-    return m.matches(value, m.Dict(elements=[]) | m.Call(func=m.Name("dict"), args=[]))
+    return value is not None and m.matches(
+        value, m.Dict(elements=[]) | m.Call(func=m.Name("dict"), args=[])
+    )
 
 
 def _small(suite: cst.BaseSuite) -> list[cst.BaseSmallStatement] | None:

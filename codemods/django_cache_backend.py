@@ -58,13 +58,12 @@ class DjangoCacheBackendCodemod(ConfigSwitchCodemod):
         position = top_level_assignment(original, "CACHES")
         if position is None:
             return self._add_default(original, out)
-        statement = original[position]
-        assign = statement.body[0]  # type: ignore[attr-defined]
+        statement, assign = single_assignment(original[position])
         if not isinstance(assign.value, cst.Dict):
             self.refuse(statement, "`CACHES` is not a dict literal; switch it by hand.")
             return out
         value = self._switch_aliases(assign.value)
-        out[position] = statement.with_changes(body=[assign.with_changes(value=value)])  # type: ignore[attr-defined]
+        out[position] = statement.with_changes(body=[assign.with_changes(value=value)])
         return out
 
     def _switch_aliases(self, caches: cst.Dict) -> cst.Dict:
@@ -80,17 +79,17 @@ class DjangoCacheBackendCodemod(ConfigSwitchCodemod):
         return caches.with_changes(elements=elements)
 
     def _switch_entries(self, entries: cst.Dict, backend: int) -> cst.Dict:
-        elements: list[cst.DictElement] = list(entries.elements)  # type: ignore[arg-type]
+        elements: list[cst.BaseDictElement] = list(entries.elements)
         for index, (name, new) in enumerate(
             (("BACKEND", REDIS_BACKEND), ("LOCATION", REDIS_URL), ("OPTIONS", "{}"))
         ):
             position = backend if index == 0 else entry(entries, name)
             if position is None:
                 continue
-            old = entries.elements[position]
+            old = cst.ensure_type(entries.elements[position], cst.DictElement)  # as `entry` found
             if name == "LOCATION":
                 self.add_needed_import("os")
-            elements[position] = old.with_changes(value=self.switched(old.value, new, old))  # type: ignore[arg-type]
+            elements[position] = old.with_changes(value=self.switched(old.value, new, old))
         if entry(entries, "LOCATION") is None:
             # Django reads a missing LOCATION as "": the old side stays exactly as it was.
             value = self.switched(cst.SimpleString('""'), REDIS_URL, entries.elements[backend])
@@ -144,12 +143,19 @@ def top_level_assignment(body: Sequence[cst.BaseStatement], name: str) -> int | 
     return next((i for i, s in enumerate(body) if m.matches(s, pattern)), None)
 
 
+def single_assignment(
+    statement: cst.BaseStatement,
+) -> tuple[cst.SimpleStatementLine, cst.Assign]:
+    """The line and its assignment, of a statement `top_level_assignment` found."""
+    line = cst.ensure_type(statement, cst.SimpleStatementLine)
+    return line, cst.ensure_type(line.body[0], cst.Assign)
+
+
 def why_caches_unseen(body: Sequence[cst.BaseStatement]) -> str:
     """Why `CACHES` may be set where this module cannot see it, or ''."""
-    module = cst.Module(body=body)
-    if m.findall(module, m.ImportFrom(names=m.ImportStar())):
+    if any(m.findall(s, m.ImportFrom(names=m.ImportStar())) for s in body):
         return "a star import may define `CACHES`; add it where it is defined."
-    if m.findall(module, m.AssignTarget(m.Name("CACHES"))):
+    if any(m.findall(s, m.AssignTarget(m.Name("CACHES"))) for s in body):
         return "`CACHES` is set inside a block; switch it by hand."
     return ""
 

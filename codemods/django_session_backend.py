@@ -28,6 +28,7 @@ import libcst as cst
 from .django_cache_backend import (
     LOCAL_BACKENDS,
     entry,
+    single_assignment,
     string_of,
     top_level_assignment,
     why_caches_unseen,
@@ -103,9 +104,9 @@ class DjangoSessionBackendCodemod(ConfigSwitchCodemod):
         return backend is not None and string_of(settings.elements[backend].value) in LOCAL_BACKENDS
 
     def _switch_value(self, statement: cst.BaseStatement, new: str) -> cst.BaseStatement:
-        assign = statement.body[0]  # type: ignore[attr-defined]
+        line, assign = single_assignment(statement)
         switched = self.switched(assign.value, new, statement)
-        return statement.with_changes(body=[assign.with_changes(value=switched)])  # type: ignore[attr-defined]
+        return line.with_changes(body=[assign.with_changes(value=switched)])
 
     def _add_alias(
         self, out: list[cst.BaseStatement], caches_at: int | None, engine_at: int
@@ -121,9 +122,8 @@ class DjangoSessionBackendCodemod(ConfigSwitchCodemod):
             )
             return [*out, statement.with_changes(leading_lines=[cst.EmptyLine()])]
         index = caches_at + (1 if caches_at > engine_at and len(out) > len(self.module_body) else 0)
-        statement = out[index]
-        assign = statement.body[0]  # type: ignore[attr-defined]
-        caches: cst.Dict = assign.value
+        caches_line, assign = single_assignment(out[index])
+        caches = cst.ensure_type(assign.value, cst.Dict)  # `rewrite_body` checked it is one
         line = self.source_lines[self.line_of(self.module_body[caches_at]) - 1]
         indent = line[: len(line) - len(line.lstrip())] + "    "
         added = cst.DictElement(
@@ -134,12 +134,12 @@ class DjangoSessionBackendCodemod(ConfigSwitchCodemod):
             list(caches.elements), len(caches.elements) - 1, [added], caches.lbrace.whitespace_after
         )
         value = _absolute_dict(caches.with_changes(elements=elements), added)
-        out[index] = statement.with_changes(body=[assign.with_changes(value=value)])  # type: ignore[attr-defined]
+        out[index] = caches_line.with_changes(body=[assign.with_changes(value=value)])
         return out
 
 
 def _value(statement: cst.BaseStatement) -> cst.BaseExpression:
-    return statement.body[0].value  # type: ignore[attr-defined, no-any-return]
+    return single_assignment(statement)[1].value
 
 
 def _redis_alias(indent: str, key_prefix: str) -> str:

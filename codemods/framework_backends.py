@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, ClassVar
 
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import CodemodContext
-from libcst.metadata import ParentNodeProvider, PositionProvider
+from libcst.metadata import ParentNodeProvider, PositionProvider, ProviderT
 
 from ._checked_codemod import CheckedCodemod
 from .python_literal import string_node, with_values
@@ -50,12 +50,15 @@ SWITCH_COMMENT = (
 )
 # A switched value that would make its line longer than this goes on lines of its own.
 LINE_LIMIT = 99
+# Every statement is one of these, which libcst's `BaseStatement` does not tell mypy.
+_STATEMENT_KINDS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
 
 
 class ConfigSwitchCodemod(CheckedCodemod):
     """Base: builds `new if <switch> else old` and defines the switch where it is used."""
 
-    METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
+    # Annotated again: subclasses ask for more providers than this base.
+    METADATA_DEPENDENCIES: ClassVar[Collection[ProviderT]] = (PositionProvider, ParentNodeProvider)
     FLAG: ClassVar[str] = ""
 
     def __init__(
@@ -119,8 +122,9 @@ class ConfigSwitchCodemod(CheckedCodemod):
         body = self.rewrite_body(original_node.body, updated_node.body)
         if self.switch_used and not _assigns(body, self.switch_name):
             at = _after_leading_imports(body)
-            if at < len(body) and not body[at].leading_lines:
-                body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine()])
+            following = body[at] if at < len(body) else None
+            if isinstance(following, _STATEMENT_KINDS) and not following.leading_lines:
+                body[at] = following.with_changes(leading_lines=[cst.EmptyLine()])
             body.insert(at, self._switch_statement())
         return updated_node.with_changes(body=body)
 
@@ -209,7 +213,12 @@ class ConfigKeySwitchCodemod(ConfigSwitchCodemod):
             return isinstance(index, cst.Index) and _string(index.value) in self.KEYS
         return False
 
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        return self.switch_keyword_values(original_node, updated_node)
+
+    def switch_keyword_values(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        """The call with its first process-local `KEYS=` argument switched and the companion
+        arguments added; the call unchanged when it has none."""
         args = list(updated_node.args)
         for position, arg in enumerate(args):
             if arg.keyword and arg.keyword.value in self.KEYS and self.is_local(arg.value):
@@ -320,7 +329,7 @@ def _replace_single(
     return statement.with_changes(body=[small])
 
 
-def _retarget(target: cst.BaseExpression, key: str) -> cst.BaseExpression:
+def _retarget(target: cst.BaseAssignTargetExpression, key: str) -> cst.BaseAssignTargetExpression:
     """The same kind of assignment target as `target`, for another key."""
     if isinstance(target, cst.Name):
         return cst.Name(key)

@@ -60,7 +60,7 @@ class LimiterBackendCodemod(ConfigKeySwitchCodemod):
             return self.switched(updated_node, f"storage_from_string({REDIS_URL})", original_node)
         if names & FROM_STRING:
             return self._switch_first_argument(original_node, updated_node)
-        updated = super().leave_Call(original_node, updated_node)
+        updated = self.switch_keyword_values(original_node, updated_node)
         if names & LIMITERS:
             return self._give_key_prefix(original_node, self._give_storage(original_node, updated))
         return updated

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -80,7 +81,7 @@ class ManualMarkerCodemod(CheckedCodemod):
             if text not in texts:
                 texts.append(text)
         # This codemod changes nothing else, so the tree as read is the one to mark.
-        return original_node.visit(_AddMarkers(self.markers))  # type: ignore[return-value]
+        return cst.ensure_type(original_node.visit(_AddMarkers(self.markers)), cst.Module)
 
     def _statement_at(self, line: int) -> cst.CSTNode | None:
         containing = [s for s in self.statements if s[0] <= line <= s[1]]
@@ -101,6 +102,9 @@ class ManualMarkerCodemod(CheckedCodemod):
         return {line.comment.value for line in leading if line.comment}
 
 
+_NodeT = TypeVar("_NodeT", bound=cst.CSTNode)
+
+
 class _AddMarkers(cst.CSTTransformer):
     """Adds the chosen comments to statements of the tree as read (matched by identity)."""
 
@@ -109,8 +113,8 @@ class _AddMarkers(cst.CSTTransformer):
         self.markers = markers
 
     def on_leave(
-        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
+        self, original_node: _NodeT, updated_node: _NodeT
+    ) -> _NodeT | cst.RemovalSentinel | cst.FlattenSentinel[_NodeT]:
         texts = self.markers.get(original_node)
         if not texts:
             return updated_node

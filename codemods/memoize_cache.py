@@ -260,10 +260,12 @@ def _unsafe_annotation(annotation: cst.Annotation | None) -> str:
         return ""
     expression = annotation.annotation
     if isinstance(expression, cst.SimpleString):
+        quoted = expression
         try:
-            expression = cst.parse_expression(expression.evaluated_value)
+            # libcst types `source` as str, but its parser also reads the bytes of b"..."
+            expression = cst.parse_expression(quoted.evaluated_value)  # type: ignore[arg-type]
         except cst.ParserSyntaxError:
-            return expression.value
+            return quoted.value
     if isinstance(expression, cst.Subscript) and m.matches(
         expression.value, m.Name("Literal") | m.Attribute(attr=m.Name("Literal"))
     ):

@@ -303,7 +303,9 @@ def _own_comments(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
 
 
 def _starts_blank(module: cst.Module) -> bool:
-    leading = getattr(module.body[0], "leading_lines", ()) if module.body else ()
+    leading: Sequence[cst.EmptyLine] = (
+        getattr(module.body[0], "leading_lines", ()) if module.body else ()
+    )
     return bool(leading) and leading[0].comment is None
 
 

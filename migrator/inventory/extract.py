@@ -4,6 +4,10 @@ The walk is hand-written rather than an `ast.NodeVisitor` because each
 expression is visited knowing how its parent uses it (stored into, deleted,
 iterated, mutated through a method, ...), which is what tells state from
 constants, and because this is the hot loop of the scan.
+
+Dispatch is on `t = type(node)`, compared with `is`: the fastest test, but one mypy cannot
+narrow `node` through. So a dispatcher views its node once as `Any` and each branch binds it
+to a local annotated with the type `t` selected (`typing.cast` would cost a call a node).
 """
 
 from __future__ import annotations
@@ -113,19 +117,22 @@ _NODE_KINDS: dict[type, str] = {
 def dotted(node: ast.AST) -> str | None:
     """`a.b.c` for a pure chain of attributes on a name, else None."""
     t = type(node)
+    any_node: Any = node
     if t is ast.Name:
-        return node.id  # type: ignore[attr-defined]
+        name: ast.Name = any_node
+        return name.id
     if t is not ast.Attribute:
         return None
-    value = node.value  # type: ignore[attr-defined]
+    attribute: ast.Attribute = any_node
+    value = attribute.value
     if type(value) is ast.Name:  # the common `obj.attr`, without building a list
-        return f"{value.id}.{node.attr}"  # type: ignore[attr-defined]
+        return f"{value.id}.{attribute.attr}"
     parts = []
     while type(node) is ast.Attribute:
-        parts.append(node.attr)  # type: ignore[attr-defined]
-        node = node.value  # type: ignore[attr-defined]
+        parts.append(node.attr)
+        node = node.value
     if type(node) is ast.Name:
-        parts.append(node.id)  # type: ignore[attr-defined]
+        parts.append(node.id)
         return ".".join(reversed(parts))
     return None
 
@@ -248,83 +255,105 @@ class FactExtractor:
 
     def summarize(self, node: ast.AST | None, depth: int = 0, limit: int = 2) -> Summary:
         t = type(node)
+        any_node: Any = node
         if t is ast.Constant:
-            return ("const", node.value)  # type: ignore[union-attr]
-        if t is ast.Name and self.scope is not None and node.id in self.scope.values:  # type: ignore[union-attr]
-            values = self.scope.values[node.id]  # type: ignore[union-attr]
-            return values[0] if len(values) == 1 else ("alts", tuple(values))
+            constant: ast.Constant = any_node
+            return ("const", constant.value)
+        if t is ast.Name and self.scope is not None:
+            name: ast.Name = any_node
+            if name.id in self.scope.values:
+                values = self.scope.values[name.id]
+                return values[0] if len(values) == 1 else ("alts", tuple(values))
         if t is ast.Name or t is ast.Attribute:
-            chain = dotted(node)  # type: ignore[arg-type]
+            chain = dotted(any_node)
             if chain is not None:
                 return ("name", self.resolve(chain))
         if depth < limit:
             deeper = depth + 1
             if t is ast.Dict:
+                mapping: ast.Dict = any_node
                 items = {}
-                for k, v in zip(node.keys, node.values, strict=False):  # type: ignore[union-attr]
-                    if type(k) is ast.Constant and isinstance(k.value, str):  # type: ignore[union-attr]
-                        items[k.value] = self.summarize(v, deeper, limit)  # type: ignore[union-attr]
+                for k, v in zip(mapping.keys, mapping.values, strict=False):
+                    if type(k) is ast.Constant and isinstance(k.value, str):
+                        items[k.value] = self.summarize(v, deeper, limit)
                 return ("dict", items)
             if t is ast.List or t is ast.Tuple:
-                return ("list", [self.summarize(e, deeper, limit) for e in node.elts])  # type: ignore[union-attr]
+                sequence: ast.List | ast.Tuple = any_node
+                return ("list", [self.summarize(e, deeper, limit) for e in sequence.elts])
             if t is ast.Call:
-                func = dotted(node.func)  # type: ignore[union-attr]
+                call: ast.Call = any_node
+                func = dotted(call.func)
                 return (
                     "call",
                     self.resolve(func) if func else "",
-                    [self.summarize(a, deeper, limit) for a in node.args],  # type: ignore[union-attr]
-                    {k.arg: self.summarize(k.value, deeper, limit) for k in node.keywords if k.arg},  # type: ignore[union-attr]
+                    [self.summarize(a, deeper, limit) for a in call.args],
+                    {k.arg: self.summarize(k.value, deeper, limit) for k in call.keywords if k.arg},
                 )
             if t is ast.BoolOp:  # `os.environ.get("DATABASE_URL") or "sqlite:///app.db"`
-                return ("alts", tuple(self.summarize(v, deeper, limit) for v in node.values))  # type: ignore[union-attr]
+                either: ast.BoolOp = any_node
+                return ("alts", tuple(self.summarize(v, deeper, limit) for v in either.values))
             if t is ast.IfExp:
+                choice: ast.IfExp = any_node
                 return (
                     "alts",
-                    (self.summarize(node.body, deeper, limit), self.summarize(node.orelse, deeper, limit)),  # type: ignore[union-attr]
+                    (
+                        self.summarize(choice.body, deeper, limit),
+                        self.summarize(choice.orelse, deeper, limit),
+                    ),
                 )
-            if t is ast.BinOp and type(node.op) in (ast.Add, ast.Mod):  # type: ignore[union-attr]
-                return (
-                    "fstr",
-                    [self.summarize(node.left, deeper, limit), self.summarize(node.right, deeper, limit)],  # type: ignore[union-attr]
-                )
+            if t is ast.BinOp:
+                operation: ast.BinOp = any_node
+                if type(operation.op) in (ast.Add, ast.Mod):
+                    return (
+                        "fstr",
+                        [
+                            self.summarize(operation.left, deeper, limit),
+                            self.summarize(operation.right, deeper, limit),
+                        ],
+                    )
+                if type(operation.op) is ast.Div:
+                    # pathlib joins: BASE_DIR / "media"
+                    return (
+                        "path",
+                        self.summarize(operation.left, depth + 1),
+                        self.summarize(operation.right, depth + 1),
+                    )
             if t is ast.Subscript:
-                owner = dotted(node.value)  # type: ignore[union-attr]
-                key = node.slice  # type: ignore[union-attr]
+                subscript: ast.Subscript = any_node
+                owner = dotted(subscript.value)
+                key = subscript.slice
                 if owner and type(key) is ast.Constant:
-                    return ("item", self.resolve(owner), key.value)  # type: ignore[attr-defined]
+                    return ("item", self.resolve(owner), key.value)
             if t is ast.JoinedStr:
+                joined: ast.JoinedStr = any_node
                 return (
                     "fstr",
                     [
                         self.summarize(v.value, depth + 1)
-                        for v in node.values  # type: ignore[union-attr]
+                        for v in joined.values
                         if type(v) is ast.FormattedValue
                     ],
                 )
-            if t is ast.BinOp and type(node.op) is ast.Div:  # type: ignore[union-attr]
-                # pathlib joins: BASE_DIR / "media"
-                return (
-                    "path",
-                    self.summarize(node.left, depth + 1),
-                    self.summarize(node.right, depth + 1),
-                )  # type: ignore[union-attr]
         return ("expr",)
 
     def value_kind(self, node: ast.AST | None) -> tuple[str, str]:
         """(kind, ctor) of an assigned value."""
         t = type(node)
+        any_node: Any = node
         if t is ast.Constant:
-            return _LITERAL_KINDS.get(type(node.value), "const"), ""  # type: ignore[union-attr]
+            constant: ast.Constant = any_node
+            return _LITERAL_KINDS.get(type(constant.value), "const"), ""
         kind = _NODE_KINDS.get(t)
         if kind:
             return kind, ""
         if t is ast.Call:
-            func = dotted(node.func)  # type: ignore[union-attr]
+            call: ast.Call = any_node
+            func = dotted(call.func)
             if func:
                 return "call", self.resolve(func)
             return "call", ""
         if t is ast.Name or t is ast.Attribute:
-            chain = dotted(node)  # type: ignore[arg-type]
+            chain = dotted(any_node)
             return "alias", self.resolve(chain) if chain else ""
         return "expr", ""
 
@@ -336,84 +365,99 @@ class FactExtractor:
 
     def stmt(self, node: ast.stmt) -> None:
         t = type(node)
+        any_node: Any = node
         if t is ast.Expr:
-            self.expr(node.value, "load")  # type: ignore[attr-defined]
+            expression: ast.Expr = any_node
+            self.expr(expression.value, "load")
         elif t is ast.Assign:
-            self.assign(node.targets, node.value, node.lineno)  # type: ignore[attr-defined]
+            assign: ast.Assign = any_node
+            self.assign(assign.targets, assign.value, assign.lineno)
         elif t is ast.AnnAssign:
-            if node.value is not None:  # type: ignore[attr-defined]
-                self.assign([node.target], node.value, node.lineno)  # type: ignore[attr-defined]
+            annotated: ast.AnnAssign = any_node
+            if annotated.value is not None:
+                self.assign([annotated.target], annotated.value, annotated.lineno)
                 if self.class_stack and self.scope is None:  # a field of a dataclass-like class
                     self.bindings[-1] = self.bindings[-1]._replace(annotated=True)
         elif t is ast.AugAssign:
-            self.expr(node.value, "load")  # type: ignore[attr-defined]
-            target = node.target  # type: ignore[attr-defined]
+            augmented: ast.AugAssign = any_node
+            self.expr(augmented.value, "load")
+            target = augmented.target
             if type(target) is ast.Name and self.scope is not None:
                 if target.id not in self.scope.globals:
                     self.scope.locals.add(target.id)
             self.expr(target, "aug")
         elif t is ast.FunctionDef or t is ast.AsyncFunctionDef:
-            self.function(node)  # type: ignore[arg-type]
+            self.function(any_node)
         elif t is ast.ClassDef:
-            self.classdef(node)  # type: ignore[arg-type]
+            self.classdef(any_node)
         elif t is ast.Return:
-            if node.value is not None:  # type: ignore[attr-defined]
-                self.expr(node.value, "load")  # type: ignore[attr-defined]
+            returned: ast.Return = any_node
+            if returned.value is not None:
+                self.expr(returned.value, "load")
                 if self.scope is not None and not self.scope.returns:
-                    kind, ctor = self.value_kind(node.value)  # type: ignore[attr-defined]
+                    kind, ctor = self.value_kind(returned.value)
                     if kind in ("dict", "list", "set") or (kind == "call" and ctor):
                         self.scope.returns = ctor or kind
-                    elif type(node.value) is ast.Name and self.is_app(node.value.id):  # type: ignore[attr-defined]
+                    elif type(returned.value) is ast.Name and self.is_app(returned.value.id):
                         self.scope.returns = "@app"  # an application factory
         elif t is ast.If or t is ast.While:
-            self.expr(node.test, "load")  # type: ignore[attr-defined]
-            self.body(node.body)  # type: ignore[attr-defined]
-            self.body(node.orelse)  # type: ignore[attr-defined]
+            branch: ast.If | ast.While = any_node
+            self.expr(branch.test, "load")
+            self.body(branch.body)
+            self.body(branch.orelse)
         elif t is ast.For or t is ast.AsyncFor:
-            self.expr(node.iter, "iter")  # type: ignore[attr-defined]
-            self.target(node.target)  # type: ignore[attr-defined]
-            self.body(node.body)  # type: ignore[attr-defined]
-            self.body(node.orelse)  # type: ignore[attr-defined]
+            loop: ast.For | ast.AsyncFor = any_node
+            self.expr(loop.iter, "iter")
+            self.target(loop.target)
+            self.body(loop.body)
+            self.body(loop.orelse)
         elif t is ast.With or t is ast.AsyncWith:
-            for item in node.items:  # type: ignore[attr-defined]
+            block: ast.With | ast.AsyncWith = any_node
+            for item in block.items:
                 self.expr(item.context_expr, "with")
                 if item.optional_vars is not None:
                     self.target(item.optional_vars, item.context_expr)
-            self.body(node.body)  # type: ignore[attr-defined]
+            self.body(block.body)
         elif t is ast.Try or t is ast.TryStar:
-            self.body(node.body)  # type: ignore[attr-defined]
-            for handler in node.handlers:  # type: ignore[attr-defined]
+            attempt: ast.Try | ast.TryStar = any_node
+            self.body(attempt.body)
+            for handler in attempt.handlers:
                 if handler.type is not None:
                     self.expr(handler.type, "load")
                 if handler.name and self.scope is not None:
                     self.scope.locals.add(handler.name)
                 self.body(handler.body)
-            self.body(node.orelse)  # type: ignore[attr-defined]
-            self.body(node.finalbody)  # type: ignore[attr-defined]
+            self.body(attempt.orelse)
+            self.body(attempt.finalbody)
         elif t is ast.Delete:
-            for target in node.targets:  # type: ignore[attr-defined]
-                self.expr(target, "del")
+            deletion: ast.Delete = any_node
+            for deleted in deletion.targets:
+                self.expr(deleted, "del")
         elif t is ast.Import:
-            self.import_(node)  # type: ignore[arg-type]
+            self.import_(any_node)
         elif t is ast.ImportFrom:
-            self.import_from(node)  # type: ignore[arg-type]
+            self.import_from(any_node)
         elif t is ast.Global or t is ast.Nonlocal:
+            declaration: ast.Global | ast.Nonlocal = any_node
             if self.scope is not None:
-                self.scope.globals.update(node.names)  # type: ignore[attr-defined]
+                self.scope.globals.update(declaration.names)
                 if t is ast.Global:
-                    for name in node.names:  # type: ignore[attr-defined]
+                    for name in declaration.names:
                         self.globals_declared.append((self.scope.name, name))
         elif t is ast.Match:
-            self.expr(node.subject, "load")  # type: ignore[attr-defined]
-            for case in node.cases:  # type: ignore[attr-defined]
+            matching: ast.Match = any_node
+            self.expr(matching.subject, "load")
+            for case in matching.cases:
                 if case.guard is not None:
                     self.expr(case.guard, "load")
                 self.body(case.body)
         elif t is ast.Raise:
-            if node.exc is not None:  # type: ignore[attr-defined]
-                self.expr(node.exc, "load")  # type: ignore[attr-defined]
+            raised: ast.Raise = any_node
+            if raised.exc is not None:
+                self.expr(raised.exc, "load")
         elif t is ast.Assert:
-            self.expr(node.test, "load")  # type: ignore[attr-defined]
+            assertion: ast.Assert = any_node
+            self.expr(assertion.test, "load")
 
     def import_(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -454,10 +498,12 @@ class FactExtractor:
     def target(self, node: ast.expr, value: ast.expr | None = None, line: int = 0) -> None:
         """An assignment target: a binding at import time, a store inside a function."""
         t = type(node)
+        any_node: Any = node
         if self.scope is not None and type(value) is ast.Call:
             self.name_call(node, value)
         if t is ast.Name:
-            name = node.id  # type: ignore[attr-defined]
+            bound: ast.Name = any_node
+            name = bound.id
             if self.scope is not None and name not in self.scope.globals:
                 self.scope.locals.add(name)
                 if value is not None and type(value) in _PATH_LIKE:
@@ -470,17 +516,19 @@ class FactExtractor:
                 return
             self.expr(node, "store")
         elif t is ast.Tuple or t is ast.List:
-            for elt in node.elts:  # type: ignore[attr-defined]
+            unpacked: ast.Tuple | ast.List = any_node
+            for elt in unpacked.elts:
                 self.target(elt)
         elif t is ast.Starred:
-            self.target(node.value)  # type: ignore[attr-defined]
+            starred: ast.Starred = any_node
+            self.target(starred.value)
         else:
             if value is not None and (t is ast.Subscript or t is ast.Attribute):
                 self.define_app_slot(node, value)
             if value is not None and t is ast.Subscript:
-                self.config_subscript(node, value)  # type: ignore[arg-type]
+                self.config_subscript(any_node, value)
             if value is not None and t is ast.Attribute and self.scope is not None:
-                self.instance_attribute(node, value)  # type: ignore[arg-type]
+                self.instance_attribute(any_node, value)
             self.expr(node, "store")
 
     def name_call(self, node: ast.expr, value: ast.expr) -> None:
@@ -517,8 +565,9 @@ class FactExtractor:
             kind == "call"
             and last is not None
             and last.callee == ctor
+            and value is not None  # always so when kind is "call"; said for mypy
             and last.line == value.lineno
-        ):  # type: ignore[union-attr]
+        ):
             self.calls[-1] = last._replace(target=qual)  # the call recorded just before, named
 
     def instance_attribute(self, node: ast.Attribute, value: ast.expr) -> None:
@@ -700,12 +749,12 @@ class FactExtractor:
     def app_subscript(self, node: ast.Subscript) -> str | None:
         """`app["clients"]`, `request.app["clients"]` -> `@app.clients`."""
         key = node.slice
-        if type(key) is not ast.Constant or not isinstance(key.value, str):  # type: ignore[attr-defined]
+        if type(key) is not ast.Constant or not isinstance(key.value, str):
             return None
         base = dotted(node.value)
         if base is None or not self.is_app(base):
             return None
-        return "@app." + key.value  # type: ignore[attr-defined]
+        return "@app." + key.value
 
     def chain_of(self, node: ast.expr) -> str | None:
         """`dotted`, and also chains that start at an app subscript: `app["ws"].add`."""
@@ -714,11 +763,11 @@ class FactExtractor:
             return chain
         attrs = []
         while type(node) is ast.Attribute:
-            attrs.append(node.attr)  # type: ignore[attr-defined]
-            node = node.value  # type: ignore[attr-defined]
+            attrs.append(node.attr)
+            node = node.value
         if type(node) is not ast.Subscript:
             return None
-        slot = self.app_subscript(node)  # type: ignore[arg-type]
+        slot = self.app_subscript(node)
         if slot is None:
             return None
         return ".".join([slot, *reversed(attrs)])
@@ -726,7 +775,7 @@ class FactExtractor:
     def define_app_slot(self, node: ast.expr, value: ast.expr) -> None:
         """`app["clients"] = set()` and the like: a value put on the application object."""
         if type(node) is ast.Subscript:
-            slot = self.app_subscript(node)  # type: ignore[arg-type]
+            slot = self.app_subscript(node)
             shown = '["{}"]'
         else:
             chain = dotted(node)
@@ -745,86 +794,105 @@ class FactExtractor:
 
     def expr(self, node: ast.expr, ctx: str) -> None:
         t = type(node)
+        any_node: Any = node
         if t is ast.Name:
-            self.use(node.id, ctx, node.lineno)  # type: ignore[attr-defined]
+            name: ast.Name = any_node
+            self.use(name.id, ctx, name.lineno)
         elif t is ast.Attribute:
             chain = self.chain_of(node)
             if chain is not None:
                 self.use(chain, ctx, node.lineno)
             else:
-                self.expr(node.value, _through_attribute(ctx, node.attr))  # type: ignore[attr-defined]
+                attribute: ast.Attribute = any_node
+                self.expr(attribute.value, _through_attribute(ctx, attribute.attr))
         elif t is ast.Subscript:
-            slot = self.app_subscript(node) if self.scope is not None else None  # type: ignore[arg-type]
+            subscript: ast.Subscript = any_node
+            slot = self.app_subscript(subscript) if self.scope is not None else None
             if slot is not None:
-                self.use(slot, ctx, node.lineno)
+                self.use(slot, ctx, subscript.lineno)
                 return
-            self.expr(node.value, _through_subscript(ctx))  # type: ignore[attr-defined]
-            self.expr(node.slice, "load")  # type: ignore[attr-defined]
+            self.expr(subscript.value, _through_subscript(ctx))
+            self.expr(subscript.slice, "load")
         elif t is ast.Call:
-            self.call(node)  # type: ignore[arg-type]
+            self.call(any_node)
         elif t is ast.Constant:
             return
         elif t is ast.Compare:
-            ops = node.ops  # type: ignore[attr-defined]
+            compare: ast.Compare = any_node
+            ops = compare.ops
             identity = any(type(op) in (ast.Is, ast.IsNot) for op in ops)
             left_ctx = "is" if identity else "load"
-            self.expr(node.left, left_ctx)  # type: ignore[attr-defined]
-            for op, comp in zip(ops, node.comparators, strict=False):  # type: ignore[attr-defined]
+            self.expr(compare.left, left_ctx)
+            for op, comp in zip(ops, compare.comparators, strict=False):
                 if type(op) in (ast.In, ast.NotIn):
                     self.expr(comp, "contains")
                 else:
                     self.expr(comp, "is" if identity else "load")
         elif t in (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp):
-            for gen in node.generators:  # type: ignore[attr-defined]
+            comprehension: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp = any_node
+            for gen in comprehension.generators:
                 self.expr(gen.iter, "iter")
                 self.comprehension_target(gen.target)
                 for cond in gen.ifs:
                     self.expr(cond, "load")
             if t is ast.DictComp:
-                self.expr(node.key, "load")  # type: ignore[attr-defined]
-                self.expr(node.value, "load")  # type: ignore[attr-defined]
+                dict_comprehension: ast.DictComp = any_node
+                self.expr(dict_comprehension.key, "load")
+                self.expr(dict_comprehension.value, "load")
             else:
-                self.expr(node.elt, "load")  # type: ignore[attr-defined]
+                element_comprehension: ast.ListComp | ast.SetComp | ast.GeneratorExp = any_node
+                self.expr(element_comprehension.elt, "load")
         elif t is ast.Lambda:
+            function: ast.Lambda = any_node
             outer = self.scope
             scope = _Scope(
                 f"{outer.name}.<lambda>" if outer else "<lambda>", outer.cls if outer else ""
             )
-            args = node.args  # type: ignore[attr-defined]
+            args = function.args
             for a in args.posonlyargs + args.args + args.kwonlyargs:
                 scope.locals.add(a.arg)
             self.scope = scope
-            self.expr(node.body, "load")  # type: ignore[attr-defined]
+            self.expr(function.body, "load")
             self.scope = outer
             self.close(scope)
         elif t is ast.NamedExpr:
-            self.expr(node.value, "load")  # type: ignore[attr-defined]
+            walrus: ast.NamedExpr = any_node
+            self.expr(walrus.value, "load")
             if self.scope is not None:
-                self.scope.locals.add(node.target.id)  # type: ignore[attr-defined]
+                self.scope.locals.add(walrus.target.id)
         elif t is ast.Starred:
-            self.expr(node.value, ctx)  # type: ignore[attr-defined]
+            starred: ast.Starred = any_node
+            self.expr(starred.value, ctx)
         elif t is ast.BinOp:
-            self.expr(node.left, "load")  # type: ignore[attr-defined]
-            self.expr(node.right, "load")  # type: ignore[attr-defined]
+            operation: ast.BinOp = any_node
+            self.expr(operation.left, "load")
+            self.expr(operation.right, "load")
         elif t is ast.BoolOp or t is ast.JoinedStr:
-            for value in node.values:  # type: ignore[attr-defined]
+            joined: ast.BoolOp | ast.JoinedStr = any_node
+            for value in joined.values:
                 self.expr(value, "load")
         elif t is ast.Tuple or t is ast.List or t is ast.Set:
-            for elt in node.elts:  # type: ignore[attr-defined]
+            collection: ast.Tuple | ast.List | ast.Set = any_node
+            for elt in collection.elts:
                 self.expr(elt, ctx if ctx in ("store", "del") else "load")
-        elif t is ast.UnaryOp or t is ast.Await or t is ast.FormattedValue:
-            child = node.operand if t is ast.UnaryOp else node.value  # type: ignore[attr-defined]
-            self.expr(child, "load")
+        elif t is ast.UnaryOp:
+            unary: ast.UnaryOp = any_node
+            self.expr(unary.operand, "load")
+        elif t is ast.Await or t is ast.FormattedValue:
+            wrapper: ast.Await | ast.FormattedValue = any_node
+            self.expr(wrapper.value, "load")
         elif t is ast.Dict:
-            for key in node.keys:  # type: ignore[attr-defined]
+            mapping: ast.Dict = any_node
+            for key in mapping.keys:
                 if key is not None:
                     self.expr(key, "load")
-            for value in node.values:  # type: ignore[attr-defined]
+            for value in mapping.values:
                 self.expr(value, "load")
         elif t is ast.IfExp:
-            self.expr(node.test, "load")  # type: ignore[attr-defined]
-            self.expr(node.body, "load")  # type: ignore[attr-defined]
-            self.expr(node.orelse, "load")  # type: ignore[attr-defined]
+            choice: ast.IfExp = any_node
+            self.expr(choice.test, "load")
+            self.expr(choice.body, "load")
+            self.expr(choice.orelse, "load")
         else:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
@@ -835,7 +903,7 @@ class FactExtractor:
             return
         for sub in ast.walk(node):
             if type(sub) is ast.Name:
-                self.scope.locals.add(sub.id)  # type: ignore[attr-defined]
+                self.scope.locals.add(sub.id)
 
     def call(self, node: ast.Call) -> None:
         func = node.func
@@ -864,7 +932,7 @@ class FactExtractor:
                     self.record_call(node, "." + method)
                     if mode == 0 and type(func) is ast.Attribute:  # the receiver is the path
                         last = self.calls[-1]
-                        receiver = self.summarize(func.value)  # type: ignore[attr-defined]
+                        receiver = self.summarize(func.value)
                         self.calls[-1] = last._replace(args=(receiver, *last.args))
             if "." in chain and method in CONFIG_METHODS:
                 owner = chain.rpartition(".")[0].rpartition(".")[2]
@@ -887,15 +955,15 @@ class FactExtractor:
             builtin = ""
             if type(func) is ast.Attribute and self.scope is not None:
                 self.scope.methods.add(func.attr)  # `Feed().add(x)`, `get_db().refresh()`
-                made = func.value  # type: ignore[attr-defined]
-                maker = dotted(made.func) if type(made) is ast.Call else None  # type: ignore[attr-defined]
+                made = func.value
+                maker = dotted(made.func) if type(made) is ast.Call else None
                 if maker is not None:  # `Feed().add(x)`: the method of what the call makes
                     self.scope.methods.add(f"{self.resolve(maker)}().{func.attr}")
             self.expr(func, "call")
         if (
             self.scope is not None
             and type(func) is ast.Attribute
-            and func.attr in ("append", "appendleft", "add", "insert")  # type: ignore[attr-defined]
+            and func.attr in ("append", "appendleft", "add", "insert")
             and node.args
         ):
             # What is added says what the container holds: times of events per key (a rate
@@ -907,12 +975,12 @@ class FactExtractor:
                 if any(self.is_work(a) for a in node.args)
                 else ""
             )
-            holder = _receiver_chain(func.value) if held else None  # type: ignore[attr-defined]
+            holder = _receiver_chain(func.value) if held else None
             if holder is not None:
                 self.use(holder, held, node.lineno)
         if builtin == "getattr" and self.scope is not None and node.args:
             first = node.args[0]
-            if type(first) is ast.Name and first.id == "self":  # type: ignore[attr-defined]
+            if type(first) is ast.Name and first.id == "self":
                 self.scope.methods.add(_dispatched_name(node))
         arg_ctx = CALL_ARG_CONTEXTS.get(builtin, "iter" if builtin in ITERATING_BUILTINS else "arg")
         for arg in node.args:
@@ -924,7 +992,7 @@ class FactExtractor:
         """`time.time()`, `time.monotonic()`, `datetime.now()` and the like."""
         if type(node) is not ast.Call:
             return False
-        chain = dotted(node.func)  # type: ignore[attr-defined]
+        chain = dotted(node.func)
         return chain is not None and self.resolve(chain) in CLOCKS
 
     def is_work(self, node: ast.expr) -> bool:
@@ -959,18 +1027,15 @@ def _dispatched_name(node: ast.Call) -> str:
     (`getattr(self, "pool", None)`), `*do_` for `"do_" + verb` or `f"do_{verb}"` (methods with
     that prefix), `*` when the name is computed whole (any method of the class)."""
     name = node.args[1] if len(node.args) > 1 else None
-    if type(name) is ast.Constant and isinstance(name.value, str):  # type: ignore[union-attr]
-        return name.value  # type: ignore[union-attr]
+    if type(name) is ast.Constant and isinstance(name.value, str):
+        return name.value
     head = (
         name.left
         if type(name) is ast.BinOp
-        # type: ignore[union-attr]
-        else (
-            name.values[0] if type(name) is ast.JoinedStr and name.values else None  # type: ignore[union-attr]
-        )
+        else (name.values[0] if type(name) is ast.JoinedStr and name.values else None)
     )
-    if type(head) is ast.Constant and isinstance(head.value, str):  # type: ignore[union-attr]
-        return "*" + head.value  # type: ignore[union-attr]
+    if type(head) is ast.Constant and isinstance(head.value, str):
+        return "*" + head.value
     return "*"
 
 
@@ -978,10 +1043,10 @@ def _write_mode(node: ast.Call) -> int | None:
     """The position of a constant file mode that writes (`"wb"`, `"a"`) among a call's
     arguments (-1 for `mode=`), or None when it has none."""
     for i, arg in enumerate(node.args):
-        if type(arg) is ast.Constant and _writes(arg.value):  # type: ignore[attr-defined]
+        if type(arg) is ast.Constant and _writes(arg.value):
             return i
     for kw in node.keywords:
-        if kw.arg == "mode" and type(kw.value) is ast.Constant and _writes(kw.value.value):  # type: ignore[attr-defined]
+        if kw.arg == "mode" and type(kw.value) is ast.Constant and _writes(kw.value.value):
             return -1
     return None
 
@@ -1029,11 +1094,10 @@ def _receiver_chain(node: ast.expr) -> str | None:
         chain = dotted(node)
         if chain is not None:
             return chain
-        t = type(node)
-        if t is ast.Subscript:
-            node = node.value  # type: ignore[attr-defined]
-        elif t is ast.Call and type(node.func) is ast.Attribute:  # type: ignore[attr-defined]
-            node = node.func.value  # type: ignore[attr-defined]
+        if type(node) is ast.Subscript:
+            node = node.value
+        elif type(node) is ast.Call and type(node.func) is ast.Attribute:
+            node = node.func.value
         else:
             return None
 

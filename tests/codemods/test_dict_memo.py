@@ -45,6 +45,19 @@ class DictMemoTest(CodemodTest):
             expected_warnings=["`_CACHE` is not defined once in this module; nothing changed."],
         )
 
+    def test_builtin_name_not_defined_here_is_unchanged(self) -> None:
+        source = """
+            def read(path):
+                return open(path)
+        """
+        self.assertCodemod(
+            source,
+            source,
+            "open",
+            RUNTIME,
+            expected_warnings=["`open` is not defined once in this module; nothing changed."],
+        )
+
     def test_if_in_return_then_store(self) -> None:
         self.rewrites(
             """
