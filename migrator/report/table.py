@@ -30,7 +30,10 @@ def render_table(result: ScanResult, console: Console, hidden: int = 0) -> None:
             (category, "bold"), f"  {plural(len(findings), 'finding')}: {title}"
         )
         console.print(heading)
-        console.print(_findings_table(findings))
+        if console.width >= _table_width(findings):
+            console.print(_findings_table(findings))
+        else:
+            _print_stacked(findings, console)
         console.print()
     # The summary stays one line whatever the width: it is the line people grep and quote.
     console.print(
@@ -48,6 +51,36 @@ def render_table(result: ScanResult, console: Console, hidden: int = 0) -> None:
                 "`migrator plan` writes the phased plan."
             ),
             style="dim",
+        )
+
+
+# What the table needs beside its location and symbol columns: the five short columns and
+# the gaps between seven columns.
+_FIXED_WIDTH = len("severity") + len("confidence") + len("postgres") + len("automation") + 5 + 6 * 3
+
+
+def _table_width(findings: list[Finding]) -> int:
+    location = max(len(f"{f.path}:{f.line}") for f in findings)
+    symbol = max(len(f.symbol) for f in findings)
+    return _FIXED_WIDTH + max(location, len("location")) + max(symbol, len("symbol"))
+
+
+def _print_stacked(findings: list[Finding], console: Console) -> None:
+    """Too narrow for the table: a finding on two lines, its location whole on the first."""
+    for f in findings:
+        console.print(
+            Text.assemble(
+                (f.severity, _SEVERITY_STYLE.get(f.severity, "")),
+                " ",
+                (f.confidence, _CONFIDENCE_STYLE.get(f.confidence, "")),
+                f"  {f.path}:{f.line}",
+            ),
+            overflow="fold",
+        )
+        sites = plural(len(f.evidence), "site")
+        console.print(
+            Text(f"    {f.symbol} · {f.suggested_store} · {f.automation} · {sites}"),
+            overflow="fold",
         )
 
 

@@ -132,3 +132,27 @@ def test_names_that_look_like_markup_are_printed_as_written() -> None:
     text = render(scan(odd))
     assert "[bold]CACHE[/bold]" in text
     assert "shop/[red]x.py:5" in text
+
+
+def test_a_terminal_too_narrow_for_the_table_keeps_every_path_whole() -> None:
+    deep = Finding(
+        category="cache",
+        symbol="RegistryOfThings.app_configs",
+        qualname="pkg.registry.RegistryOfThings.app_configs",
+        path="src/company/platform/services/registry/apps.py",
+        line=137,
+        confidence="high",
+        message="A memo.",
+        evidence=(Evidence("src/company/platform/services/registry/apps.py", 140, "write"),),
+        automation="manual",
+        suggested_store="redis",
+        kind="memo_dict",
+    )
+    console = Console(record=True, width=80)
+    render_table(scan(deep), console)
+    lines = console.export_text().splitlines()
+
+    path = "src/company/platform/services/registry/apps.py:137"
+    assert any(line.endswith(f"  {path}") for line in lines)
+    assert "    RegistryOfThings.app_configs · redis · manual · 1 site" in lines
+    assert all(len(line) <= 80 for line in lines)
