@@ -4,8 +4,8 @@ value being edited: what makes a read-modify-write of a key-value store atomic.
 The key-value codemod decides which statements a span holds; the helpers here rewrite the
 statements it hands over (already rewritten inside, so matched by their code, not by node):
 
-- every ``S[k]``, ``S.setdefault(k, ...)`` (and, for a defaultdict, ``S.get(k, <empty>)``) of
-  the same receiver and key becomes the edited value's name, outside nested functions, which run
+- every ``S[k]``, ``S.get(k)``, ``S.setdefault(k, ...)`` (and, for a defaultdict,
+  ``S.get(k, <empty>)``) of the same receiver and key becomes the edited value's name, outside nested functions, which run
   later and must read the store again;
 - an ``edit`` of the same key inside the span is the same edit: its body joins the span's.
 """
@@ -68,6 +68,9 @@ class ReplaceSameKey(cst.CSTTransformer):
             return updated_node
         method = func.attr.value
         if method == "setdefault":
+            return cst.Name(self.name)
+        # `edit` yields None for a missing key, as `get` answers: `S.get(k) or {}` keeps its sense.
+        if method == "get" and len(updated_node.args) == 1:
             return cst.Name(self.name)
         if (
             method == "get"

@@ -16,7 +16,7 @@ from migrator.inventory.detectors import (
     finding,
     where_changed,
 )
-from migrator.inventory.detectors._memo import pure_memo
+from migrator.inventory.detectors._memo import STORABLE_TYPES, pure_memo, unstorable_values
 from migrator.inventory.escapes import escape_of
 from migrator.inventory.symbols import Component, Project
 from migrator.model import Deployment, Effort, Finding
@@ -53,6 +53,8 @@ def _container_finding(
     symbol = comp.symbol
     category = detector.category
     automation, refusal = _automation(comp, claim.automation, category, project)
+    if automation == "codemod" and claim.kind in _KEY_VALUE_KINDS and category in _KEY_VALUE:
+        automation, refusal = _storable_entries(comp, project)
     return finding(
         category,
         symbol=symbol,
@@ -128,6 +130,25 @@ def _automation(
     return "manual", (
         f" No codemod: `{comp.symbol}` {_UNSAFE_USES[first.detail]} at "
         f"`{first.path}:{first.line}`{more}, so the move is left to a person."
+    )
+
+
+# Components the key-value codemod moves onto a store whose values must then be stored there.
+_KEY_VALUE = frozenset({"session_store", "app_data", "other"})
+_KEY_VALUE_KINDS = frozenset({"dict", "defaultdict", "ordereddict"})
+
+
+def _storable_entries(comp: Component, project: Project) -> tuple[str, str]:
+    """No codemod when a value put into the mapping (or into its values) is known not to be
+    storable: from `live` on, every request that writes one would fail. (Values the scan
+    cannot follow, like a request's data, are not refused: the stages before `live` count
+    any that cannot be stored.)"""
+    unstorable = unstorable_values(comp, project, shown=False)
+    if not unstorable:
+        return "codemod", ""
+    return "manual", (
+        f" No codemod: {unstorable} by the runtime (JSON values: {STORABLE_TYPES}; never "
+        "pickle), so the move is left to a person: store plain data in it first."
     )
 
 

@@ -1018,8 +1018,12 @@ class FactExtractor:
 
 
 def _fills_by_key(uses: list[tuple[str, int, str]]) -> bool:
-    """Whether a function puts values into a container by key: `C[k] = v`, `C.setdefault(k, v)`."""
-    return any(ctx == "sub-store" or chain.endswith(".setdefault") for chain, _, ctx in uses)
+    """Whether a function puts values into a container by key (`C[k] = v`, `C.setdefault(k, v)`)
+    or into one of its values (`C[k]["x"] = v`, `C[k].append(v)`)."""
+    return any(
+        ctx == "sub-store" or ctx.startswith("nested-") or chain.endswith(".setdefault")
+        for chain, _, ctx in uses
+    )
 
 
 def _dispatched_name(node: ast.Call) -> str:

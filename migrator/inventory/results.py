@@ -4,7 +4,9 @@ A memo moves onto a store only when what it keeps can be stored there: the runti
 JSON with a small type envelope (None, bool, int, float, str, list, dict, tuple, set,
 frozenset, datetime, date, time, Decimal, UUID, bytes) and never pickles. This module reads
 a function's return annotation, its `return` expressions and what it puts into containers by
-key (`C[k] = v`, `C.setdefault(k, v)`), and says of each: storable ("ok"), not storable
+key (`C[k] = v`, `C.setdefault(k, v)`) or into their values (`C[k]["x"] = v`, `C[k].append(v)`,
+and the same through a local bound to `C[k]`, `C.get(k)` or `C.setdefault(k, d)`), and says of
+each: storable ("ok"), not storable
 ("no", with the type), a call to resolve against the project ("calls", with the callee), or
 unknown ("unknown", with the expression). Anything it cannot show storable is not storable.
 """
@@ -151,6 +153,7 @@ class _Reader:
         self.assigned: dict[str, list[ast.expr | None]] = {}  # None: bound by a loop or `with`
         self.returned: list[ast.expr | None] = []
         self.stored: list[tuple[str, ast.expr]] = []
+        self.entries: dict[str, str] = {}  # local -> the container whose value it was bound to
         self.generator = False
         # Each local's and container's verdict, found once (names refer to each other).
         self.found: dict[tuple[str, bool], Verdict] = {}
@@ -191,17 +194,37 @@ class _Reader:
             self.generator = True
         elif t is ast.Call:
             func = node.func  # type: ignore[union-attr]
-            if type(func) is ast.Attribute and func.attr == "setdefault" and len(node.args) == 2:  # type: ignore[union-attr]
-                owner = _dotted(func.value)
-                if owner is not None:
-                    self.stored.append((owner, node.args[1]))  # type: ignore[union-attr]
+            if type(func) is not ast.Attribute or not node.args:  # type: ignore[union-attr]
+                return
+            owner = self.owner_of(func.value)
+            if owner is None:
+                return
+            if func.attr == "setdefault" and len(node.args) == 2:  # type: ignore[union-attr]
+                self.stored.append((owner, node.args[1]))  # type: ignore[union-attr]
+            elif func.attr in _PUTTING_METHODS and (
+                type(func.value) is ast.Subscript
+                or (type(func.value) is ast.Name and func.value.id in self.entries)
+            ):
+                # `C[k].append(v)`, `entry.update(v)`: what goes into one of C's values.
+                self.stored.append((owner, node.args[-1]))  # type: ignore[union-attr]
+
+    def owner_of(self, node: ast.expr) -> str | None:
+        """The container under `C`, `C[k][j]` or a local bound to one of C's values."""
+        while type(node) is ast.Subscript:
+            node = node.value  # type: ignore[attr-defined]
+        if type(node) is ast.Name and node.id in self.entries:  # type: ignore[attr-defined]
+            return self.entries[node.id]  # type: ignore[attr-defined]
+        return _dotted(node)
 
     def _bind(self, target: ast.expr, value: ast.expr | None) -> None:
         t = type(target)
         if t is ast.Name:
             self.assigned.setdefault(target.id, []).append(value)  # type: ignore[attr-defined]
+            entry_of = _entry_of(value) if value is not None else None
+            if entry_of is not None:
+                self.entries[target.id] = entry_of  # type: ignore[attr-defined]
         elif t is ast.Subscript and value is not None:
-            owner = _dotted(target.value)  # type: ignore[attr-defined]
+            owner = self.owner_of(target.value)  # type: ignore[attr-defined]
             if owner is not None:
                 self.stored.append((owner, value))
         elif t is ast.Tuple or t is ast.List:
@@ -355,6 +378,27 @@ def _own_statements(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterato
             stack.extend(reversed(handler.body))
         for case in getattr(node, "cases", ()):
             stack.extend(reversed(case.body))
+
+
+# Methods that put their (last) argument into the value they are called on.
+_PUTTING_METHODS = frozenset({"append", "add", "insert", "extend", "update", "appendleft"})
+
+
+def _entry_of(value: ast.expr) -> str | None:
+    """`C` for a value read out of it whole: `C[k]`, `C.get(k)`, `C.setdefault(k, d)`, `C.get(k)
+    or {}`."""
+    if type(value) is ast.BoolOp:
+        value = value.values[0]  # type: ignore[attr-defined]
+    if type(value) is ast.Subscript:
+        return _dotted(value.value)  # type: ignore[attr-defined]
+    if (
+        type(value) is ast.Call
+        and type(value.func) is ast.Attribute  # type: ignore[attr-defined]
+        and value.func.attr in ("get", "setdefault")  # type: ignore[attr-defined]
+        and value.args  # type: ignore[attr-defined]
+    ):
+        return _dotted(value.func.value)  # type: ignore[attr-defined]
+    return None
 
 
 def _dotted(node: ast.AST) -> str | None:

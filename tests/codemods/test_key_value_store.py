@@ -275,6 +275,33 @@ class TestKeyValueStoreCodemod(CodemodTest):
         """
         self.rewrites(before, after, module="shop.views")
 
+    def test_a_get_inside_an_expression_reads_the_edited_value(self) -> None:
+        # The local is the stored value when there is one: changing it is a write to keep.
+        before = """
+            from .state import SESSIONS
+
+
+            def persistable(sid, settings):
+                session = SESSIONS.get(sid) or {}
+                session["settings"] = settings
+                session["seen"] = True
+
+                return dict(session)
+        """
+        after = """
+            from .state import SESSIONS
+
+
+            def persistable(sid, settings):
+                with SESSIONS.edit(sid, default=None) as value:
+                    session = value or {}
+                    session["settings"] = settings
+                    session["seen"] = True
+
+                return dict(session)
+        """
+        self.rewrites(before, after, module="shop.views")
+
     def test_iteration_over_the_store_is_marked_as_a_scan_once(self) -> None:
         before = """
             from shop.state import SESSIONS

@@ -69,3 +69,37 @@ def test_a_plain_session_map_stays_a_codemod(tmp_path: Path) -> None:
     (found,) = result.findings
     assert found.automation == "codemod"
     assert "No codemod" not in found.message
+
+
+def test_a_session_map_holding_instances_of_a_class_is_manual(tmp_path: Path) -> None:
+    # From `live` on, every login would fail: the runtime stores JSON values, never pickles.
+    result = scan(
+        tmp_path,
+        {
+            "svc/__init__.py": "",
+            "svc/views.py": """
+                from dataclasses import dataclass
+
+                SESSIONS = {}
+
+
+                @dataclass
+                class Visitor:
+                    name: str
+
+
+                def login(sid, name):
+                    session = SESSIONS.setdefault(sid, {})
+                    session["visitor"] = Visitor(name)
+
+
+                def logout(sid):
+                    SESSIONS.pop(sid, None)
+                """,
+        },
+    )
+    (found,) = result.findings
+    assert (found.symbol, found.automation) == ("SESSIONS", "manual")
+    assert "No codemod: its values of type `Visitor` cannot be stored by the runtime" in (
+        found.message
+    )

@@ -104,3 +104,25 @@ def test_what_is_stored_by_key_is_read_per_container() -> None:
     )
     assert results.stores == (("_CACHE", OK), ("self.objects", ("no", "Product")))
     assert results.returns == (OK,)  # `_CACHE[key]` is what was stored there
+
+
+def test_what_goes_into_a_containers_values_is_read_through_locals_and_nesting() -> None:
+    results = results_of(
+        """
+        def touch(sid, user):
+            session = SESSIONS.get(sid) or {}
+            session["user"] = user.profile
+            SESSIONS[sid]["seen"].append(len(user.name))
+            cart = self.carts.setdefault(sid, [])
+            cart.append(Product(sid))
+            other = {}
+            other["x"] = Product(sid)
+        """
+    )
+    assert results.stores == (
+        ("SESSIONS", ("unknown", "user.profile")),
+        ("SESSIONS", OK),
+        ("self.carts", OK),  # the empty list `setdefault` puts
+        ("self.carts", ("no", "Product")),
+        ("other", ("no", "Product")),
+    )

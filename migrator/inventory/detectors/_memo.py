@@ -115,28 +115,31 @@ def unstorable_results(project: Project, module: str, func: str) -> str:
     return _clause(_results_verdict(project, module, func, depth=2))
 
 
-def unstorable_values(comp: Component, project: Project) -> str:
+def unstorable_values(comp: Component, project: Project, shown: bool = True) -> str:
     """'' when the runtime can store every value the functions that fill the container
-    `comp` put into it; else why not, as a clause."""
+    `comp` put into it; else why not, as a clause. `shown=False` asks only whether some value
+    is known not to be storable (an instance of a class, a generator), not that all are."""
     last = comp.symbol.rpartition(".")[2]
     verdicts: list[Verdict] = []
     # Entries are put in by key; a rebinding (`self._memo = {}`) empties it and stores nothing.
     fillers = {
         s.func
         for s in comp.sites
-        if (s.access == "write" and s.detail != "rebind") or s.detail == "setdefault"
+        if (s.access == "write" and s.detail != "rebind")
+        or s.detail == "setdefault"
+        or (s.access == "mutate" and s.detail.startswith("nested"))
     }
     for func in sorted(fillers):
         module = next(s.module for s in comp.sites if s.func == func)
         results = _results_of(project, module, func)
         if results is None:
-            return _clause(("unknown", f"what `{func}` stores"), "values")
+            verdicts.append(("unknown", f"what `{func}` stores"))
+            continue
         for owner, verdict in results.stores:
             if owner.rpartition(".")[2] == last:
                 verdicts.append(_resolved(project, module, verdict, depth=2))
-    if not verdicts:
-        return _clause(("unknown", "what is stored"), "values")
-    return _clause(_worst(verdicts), "values")
+    worst = _worst(verdicts) if verdicts else ("unknown", "what is stored")
+    return _clause(worst if shown or worst[0] == "no" else OK, "values")
 
 
 def _results_of(project: Project, module: str, func: str) -> Results | None:
