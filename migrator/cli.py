@@ -239,6 +239,18 @@ def scan(
         raise typer.Exit(1)
 
 
+def with_trial_refusals(path: Path, result):  # type: ignore[no-untyped-def]
+    """The scan's result with every codemod that refuses on today's files made manual."""
+    from migrator.apply.trial import codemod_refusals, with_refusals
+    from migrator.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(path)
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+    return with_refusals(result, codemod_refusals(path, result.findings, settings))
+
+
 @app.command()
 def plan(
     path: Path = typer.Argument(Path("."), help="The project's root folder."),
@@ -260,6 +272,7 @@ def plan(
         except ValueError as exc:
             raise fail(str(exc)) from None
     result = run_scan(path, jobs, True)
+    result = with_trial_refusals(path, result)
     outcome = build_plan(result, previous)
     try:
         written = write_plan(outcome, out_dir)

@@ -194,3 +194,55 @@ def test_a_bad_baseline_is_refused(shop_copy, tmp_path, text: str | None):
 
     assert_bad_input(run)
     assert "baseline" in run.error_lines[0]
+
+
+# A lock on an object made at import: the scan offers the lock codemod, which rewrites only
+# module-level locks, so `apply` would refuse it.
+RESTOCK = '''\
+"""Restocking, one at a time."""
+
+import threading
+
+from flask import Blueprint, jsonify
+
+restock_bp = Blueprint("restock", __name__)
+
+
+class Restocker:
+    def __init__(self):
+        self.busy = threading.Lock()
+        self.done = 0
+
+    def run(self):
+        with self.busy:
+            self.done += 1
+            return self.done
+
+
+RESTOCKER = Restocker()
+
+
+@restock_bp.post("/restock")
+def restock():
+    return jsonify(RESTOCKER.run())
+'''
+
+
+def test_plan_makes_manual_what_the_codemod_would_refuse_with_its_reason(shop_copy):
+    (shop_copy.root / "shop" / "restock.py").write_text(RESTOCK)
+    scanned = json.loads(shop_copy.migrator("scan", ".", "--format", "json").stdout)
+    (lock,) = [f for f in scanned["findings"] if f["symbol"] == "Restocker.busy"]
+    assert lock["automation"] == "codemod"  # what the scan alone offers
+
+    run = shop_copy.migrator("plan", ".")
+
+    assert run.code == 0, run.stderr
+    plan = json.loads((shop_copy.root / "migration-plan" / "plan.json").read_text())
+    (planned,) = [c for c in plan["components"].values() if c["symbol"] == "Restocker.busy"]
+    assert planned["automation"] == "manual"
+    assert (
+        "No codemod: tried on the files as they are, the codemod refused (shop/restock.py: "
+        "`Restocker.busy` is not assigned at the top level of this module)" in planned["message"]
+    )
+    sessions = [c for c in plan["components"].values() if c["symbol"] == "SESSIONS"]
+    assert [c["automation"] for c in sessions] == ["codemod"]  # the rest is untouched

@@ -22,6 +22,7 @@ from migrator.apply.recipes import Recipe, recipe_for
 from migrator.apply.runtime_files import place_runtime, runtime_components, runtime_texts
 from migrator.apply.target_style import restyle, target_style
 from migrator.apply.text_files import encode_source, keep_format, read_source
+from migrator.apply.trial import refusal_of
 from migrator.codemods.apply_to_files import apply_codemod_to_files
 from migrator.model import Finding
 from migrator.plan import Plan
@@ -92,21 +93,9 @@ def phase_edits(root: Path, plan: Plan, number: int, settings: Settings) -> Phas
         if recipe is None:
             manual.append((finding, f"manual: see `migrator playbook {finding.category}`"))
             continue
-        trial = apply_codemod_to_files(
-            root, recipe.files, recipe.make(), recipe.all_or_nothing, module_of=layout.module_of
-        )
-        refused = trial.refused if recipe.all_or_nothing else ()
-        untouchable = [w for p in trial.texts if (w := layout.why_not_editable(p))]
-        if untouchable:
-            manual.append((finding, f"manual: {untouchable[0]}"))
-        elif refused or not trial.texts:
-            notes = [note for o in trial.outcomes for note in o.notes]
-            reason = (
-                "; ".join(f"{o.path}: {o.reason}" for o in refused)
-                or "; ".join(notes)
-                or "nothing to rewrite"
-            )
-            manual.append((finding, f"manual: the codemod refused ({reason})"))
+        refusal = refusal_of(root, layout, recipe, {})
+        if refusal:
+            manual.append((finding, f"manual: {refusal}"))
         else:
             recipes[finding.id] = recipe
 

@@ -72,6 +72,12 @@ def add_tag(sid, tag):
     cart["tags"].append(tag)
 
 
+def add_tag_fetched(sid, tag):
+    CARTS.setdefault(sid, new_cart())
+    cart = CARTS.get(sid) or new_cart()
+    cart["tags"].append(tag)
+
+
 def add_sorted(sid, item):
     CARTS.setdefault(sid, new_cart())
     bisect.insort(CARTS[sid]["sorted"], item)
@@ -122,6 +128,7 @@ operations = st.lists(
     st.one_of(
         st.tuples(st.just("add_item"), sids, words),
         st.tuples(st.just("add_tag"), sids, words),
+        st.tuples(st.just("add_tag_fetched"), sids, words),
         st.tuples(st.just("add_sorted"), sids, words),
         st.tuples(st.just("add_counted"), sids, words),
         st.tuples(st.just("remove_absent"), sids),
