@@ -9,8 +9,11 @@ uses: the runtime must set socket timeouts on every call, and a timed-out socket
 a little on every call whoever drives it, so the like-for-like ratio is the runtime's own cost
 (flag, codec with its type envelope, retry logic). Printed too, for information: the ratio
 against a default redis-py client (no timeouts), and against one moving bytes encoded
-beforehand. Last, the cost of `dualwrite` and `shadow` relative to `off` (which touches only
-process memory).
+beforehand. Then `incr`, `edit` (read-modify-write) and a lock's acquire and release against
+the fewest round trips Redis allows for the same thing: one INCR; WATCH, GET, then MULTI/SET/EXEC;
+SET NX PX, then a Lua compare-and-delete (targets 1.10 for incr, 1.25 for edit and the lock).
+And `dualwrite` against `off` plus one store write of the same value (target 1.10). Last, the
+cost of `dualwrite` and `shadow` relative to `off` (which touches only process memory).
 
     python benchmarks/runtime_overhead.py [--rounds 10] [--ops 2000]
 
@@ -38,11 +41,23 @@ from migrator.runtime import Component, render_runtime
 
 VALUE = {"user": 42, "name": "Ada Lovelace", "cart": ["book", "pen"], "note": "x" * 60}
 TARGET_RATIO = 1.10
+# A read-modify-write and a lock take several round trips; the runtime adds a little to each.
+TARGETS = {"incr": 1.10, "edit": 1.25, "lock": 1.25, "dualwrite set": 1.10}
+# The release a minimal lock needs: delete the key only while it holds our token.
+RELEASE = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+)
 
 
 def load_runtime(root: Path) -> ModuleType:
     package = f"bench_{uuid.uuid4().hex[:8]}"
-    for relative, text in render_runtime(package, [Component("SESSIONS", "kv", "redis")]).items():
+    components = [
+        Component("SESSIONS", "kv", "redis"),
+        Component("CARTS", "kv", "redis"),
+        Component("SEQ", "counter", "redis"),
+        Component("ORDER_LOCK", "lock", "redis"),
+    ]
+    for relative, text in render_runtime(package, components).items():
         path = root / package / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
@@ -74,6 +89,58 @@ def paired_medians(
         plain_ns.append(middle - started)
         store_ns.append(clock() - middle)
     return statistics.median(plain_ns) / 1000, statistics.median(store_ns) / 1000
+
+
+def with_stage(stage: str, call: Callable[..., object], *args: object) -> object:
+    """`call(*args, VALUE)` with the SESSIONS flag at `stage` (set once, read per call)."""
+    if os.environ.get("STATELESS_SESSIONS") != stage:
+        os.environ["STATELESS_SESSIONS"] = stage
+    return call(*args, VALUE)
+
+
+def round_trip_cases(
+    rt: ModuleType, same: redis.Redis, prefix: str
+) -> dict[str, tuple[Callable[[int], object], Callable[[int], object]]]:
+    """name -> (the fewest round trips redis-py needs, the runtime at `complete`); the
+    components other than SESSIONS follow STATELESS_MODE."""
+    sequence = rt.counter("SEQ")
+    carts = rt.kv("CARTS", {})
+    lock = rt.lock("ORDER_LOCK")
+    release = same.register_script(RELEASE)
+    counter_key = [f"{prefix}:plain:n{i}" for i in range(100)]
+    edit_key = [f"{prefix}:plain:e{i}" for i in range(100)]
+    lock_key = f"{prefix}:plain:lock"
+    for i in range(100):
+        same.set(edit_key[i], json.dumps(VALUE))
+        carts[f"e{i}"] = VALUE
+
+    def plain_edit(i: int) -> None:
+        with same.pipeline() as pipe:
+            pipe.watch(edit_key[i])
+            value = json.loads(pipe.get(edit_key[i]) or b"{}")
+            value["user"] += 1
+            pipe.multi()
+            pipe.set(edit_key[i], json.dumps(value))
+            pipe.execute()
+
+    def store_edit(i: int) -> None:
+        with carts.edit(f"e{i}") as value:
+            value["user"] += 1
+
+    def plain_lock(i: int) -> None:
+        token = uuid.uuid4().hex
+        same.set(lock_key, token, nx=True, px=10_000)
+        release(keys=[lock_key], args=[token])
+
+    def store_lock(i: int) -> None:
+        with lock:
+            pass
+
+    return {
+        "incr": (lambda i: same.incr(counter_key[i]), lambda i: sequence.incr(i)),
+        "edit": (plain_edit, store_edit),
+        "lock": (plain_lock, store_lock),
+    }
 
 
 def main() -> None:
@@ -130,6 +197,23 @@ def main() -> None:
                 for op in ("set", "get")
             }
 
+        os.environ["STATELESS_MODE"] = "complete"
+        fewest = round_trip_cases(rt, same, prefix)
+        fewest["dualwrite set"] = (
+            lambda i: (
+                with_stage("off", store.__setitem__, store_key[i]),
+                same.set(plain_key[i], json.dumps(VALUE)),
+            ),
+            lambda i: with_stage("dualwrite", store.__setitem__, store_key[i]),
+        )
+        for plain_case, store_case in fewest.values():  # warm up
+            per_op_microseconds(plain_case, 200)
+            per_op_microseconds(store_case, 200)
+        minimal = {
+            name: paired_medians(plain_case, store_case, args.rounds * args.ops // 4)
+            for name, (plain_case, store_case) in fewest.items()
+        }
+
         names = list(plain.scan_iter(match=f"{prefix}:*")) + list(
             plain.scan_iter(match="{" + prefix + ":*")
         )
@@ -150,6 +234,13 @@ def main() -> None:
         print(
             f"{op}: {label} {plain_us:.1f} us, runtime (complete) {store_us:.1f} us, "
             f"median ratio {ratio:.3f} ({verdict})"
+        )
+    for name, (plain_us, store_us) in minimal.items():
+        ratio, target = store_us / plain_us, TARGETS[name]
+        verdict = "ok" if ratio <= target else f"over the {target:.2f} target"
+        print(
+            f"{name}: fewest round trips {plain_us:.1f} us, runtime {store_us:.1f} us, "
+            f"median ratio {ratio:.3f} (target {target:.2f}: {verdict})"
         )
     for op in ("set", "get"):
         off = stages["off"][op]

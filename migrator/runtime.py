@@ -27,11 +27,12 @@ SUPPORTED_STORES: dict[str, tuple[str, ...]] = {
     "broadcast": ("redis", "postgres"),
     "blob": ("s3",),
 }
-CLIENTS = {
-    "redis": "redis>=5",
-    "postgres": "psycopg[binary]>=3.1",
-    "dynamodb": "boto3>=1.34",
-    "s3": "boto3>=1.34",
+# The requirements each store's runtime imports: its client, and for PostgreSQL its pool.
+CLIENTS: dict[str, tuple[str, ...]] = {
+    "redis": ("redis>=5",),
+    "postgres": ("psycopg[binary]>=3.1", "psycopg-pool>=3.2"),
+    "dynamodb": ("boto3>=1.34",),
+    "s3": ("boto3>=1.34",),
 }
 _BACKEND_CLASSES = {
     "redis": "RedisBackend",
@@ -56,6 +57,7 @@ _COMMON_MODULES = (
     "codec",
     "settings",
     "mirror",
+    "breaker",
 )
 _STORE_MODULES = {
     "kv": ("keyvalue",),
@@ -112,8 +114,9 @@ def _check(package: str, components: Sequence[Component]) -> None:
 
 
 def required_clients(components: Sequence[Component]) -> list[str]:
-    """The requirement strings of the store clients the rendered runtime imports, sorted."""
-    return sorted({CLIENTS[c.store] for c in components})
+    """The requirement strings of the store clients (and pools) the rendered runtime imports,
+    sorted."""
+    return sorted({requirement for c in components for requirement in CLIENTS[c.store]})
 
 
 def _environment() -> jinja2.Environment:
@@ -166,6 +169,8 @@ def render_runtime(
     modules += ["backends/__init__.py", "backends/base.py"]
     if {"dynamodb", "s3"} & set(stores):
         modules.append("backends/aws.py")
+    if "postgres" in stores:
+        modules.append("backends/deadline.py")
     modules += [f"backends/{store}.py" for store in stores]
     environment = _environment()
     return {

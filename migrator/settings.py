@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import configparser
 import re
 import sys
 from dataclasses import dataclass, field
@@ -18,6 +20,10 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 # The stores the generated runtime has a backend for (the playbooks' RUNTIME_STORES).
 STORES = ("redis", "postgres", "dynamodb", "s3")
+# Seconds a store keeps an entry of each category when `[tool.migrator.ttl]` says nothing; every
+# write sets it again. Sessions: Django's default session age (two weeks), so a session in use
+# never expires; caches: an hour, so a stale entry is bounded. Others hold data that must stay.
+DEFAULT_TTLS = {"session_store": 14 * 24 * 3600, "cache": 3600}
 
 
 class SettingsError(ValueError):
@@ -54,7 +60,7 @@ def load_settings(root: Path) -> Settings:
     when the table holds an unknown key, an unknown category or store, or a wrong type."""
     path = root / "pyproject.toml"
     if not path.is_file():
-        return Settings()
+        return Settings(key_prefix=distribution_name(root))
     try:
         data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -85,6 +91,8 @@ def load_settings(root: Path) -> Settings:
     key_prefix = table.get("key_prefix", "")
     if not isinstance(key_prefix, str) or (key_prefix and not _KEY_PREFIX.fullmatch(key_prefix)):
         raise wrong("key_prefix", key_prefix)
+    # Two services with the same package name on one Redis must not share keys by default.
+    key_prefix = key_prefix or distribution_name(root)
     stores = table.get("stores", {})
     if not isinstance(stores, dict):
         raise wrong("stores", stores)
@@ -113,3 +121,56 @@ def load_settings(root: Path) -> Settings:
         key_prefix=key_prefix,
         ttls=dict(ttls),
     )
+
+
+def distribution_name(root: Path) -> str:
+    """The target's distribution name, read as data (never run): `[project].name` or
+    `[tool.poetry].name` in pyproject.toml, `[metadata] name` in setup.cfg, or a literal
+    `setup(name=...)` in setup.py; '' when none is found or it cannot be a key prefix."""
+    for read in (_pyproject_name, _setup_cfg_name, _setup_py_name):
+        try:
+            name = read(root)
+        except (OSError, UnicodeDecodeError, ValueError, SyntaxError, configparser.Error):
+            name = ""
+        if name:
+            return name if _KEY_PREFIX.fullmatch(name) else ""
+    return ""
+
+
+def _pyproject_name(root: Path) -> str:
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return ""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    tool = data.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    for table in (data.get("project"), poetry):
+        if isinstance(table, dict) and isinstance(table.get("name"), str):
+            return str(table["name"]).strip()
+    return ""
+
+
+def _setup_cfg_name(root: Path) -> str:
+    path = root / "setup.cfg"
+    if not path.is_file():
+        return ""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(path.read_text(encoding="utf-8"))
+    return parser.get("metadata", "name", fallback="").strip()
+
+
+def _setup_py_name(root: Path) -> str:
+    path = root / "setup.py"
+    if not path.is_file():
+        return ""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        called = node.func.id if isinstance(node.func, ast.Name) else ""
+        if isinstance(node.func, ast.Attribute):
+            called = node.func.attr
+        for keyword in node.keywords if called == "setup" else ():
+            value = keyword.value
+            if keyword.arg == "name" and isinstance(value, ast.Constant):
+                return value.value.strip() if isinstance(value.value, str) else ""
+    return ""

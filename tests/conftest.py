@@ -77,3 +77,15 @@ def isolated_env() -> Any:
 def plain() -> Any:
     """`plain(text)`: terminal output without colour codes."""
     return gitrepo.plain
+
+
+@pytest.fixture(autouse=True)
+def _close_runtime_pools() -> Any:
+    """Each test renders runtimes of its own, and each holds a PostgreSQL pool: close them
+    after the test, or a full run exhausts the server's connections."""
+    yield
+    for name, module in list(sys.modules.items()):
+        if name.endswith("._stateless.backends.postgres"):
+            close = getattr(module, "close_pools", None)
+            if close is not None:
+                close()

@@ -197,7 +197,7 @@ def test_the_cleanup_phase_removes_every_flag_and_pins_the_stores(
     components = (project.root / "shop/_stateless/components.py").read_text()
     assert "_on_redis" not in settings and 'CACHE_TYPE = "RedisCache"\n' in settings
     assert 'kv("SESSIONS")' in state
-    assert '"SESSIONS", "kv", "redis", None, pinned=True' in components
+    assert '"SESSIONS", "kv", "redis", 1209600, pinned=True' in components  # two weeks
     # Pinned at `complete`: even with every flag `off` the shop runs on the stores.
     done = run_example_tests(
         project,

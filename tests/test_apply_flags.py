@@ -138,7 +138,7 @@ def test_a_flag_renamed_in_plan_json_is_the_one_apply_and_the_runtime_use(twins)
     assert "migrated cart.SESSIONS: flag STATELESS_BASKETS on redis" in run.stdout
     assert 'SESSIONS = kv("BASKETS", {})' in (twins.root / "cart.py").read_text()
     components = (twins.root / "shop/_stateless/components.py").read_text()
-    assert '"BASKETS": ComponentSpec("BASKETS", "kv", "redis", None)' in components
+    assert '"BASKETS": ComponentSpec("BASKETS", "kv", "redis", 1209600)' in components
     assert "STATELESS_BASKETS" in twins.git("log", "-1", "--format=%B")
 
 

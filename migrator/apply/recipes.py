@@ -28,6 +28,7 @@ from migrator.codemods.rename_component import ComponentRenameCodemod, RenamedCo
 from migrator.model import Finding
 from migrator.plan.flags import flag_name, runtime_name
 from migrator.runtime import Component
+from migrator.settings import DEFAULT_TTLS
 
 # Stores the generated runtime can put each kind of component in (the codemods' choice).
 RUNTIME_STORES = {
@@ -61,14 +62,17 @@ def _name(finding: Finding) -> str:
 def _component(
     finding: Finding, kind: str, store: str, ttl: int | None, name: str = ""
 ) -> Component:
-    """The runtime component for `finding`; a ValueError naming plan.json's field when its
-    store cannot hold this kind (never a silent change of store)."""
+    """The runtime component for `finding`, with its category's default TTL when `ttl` (from
+    `[tool.migrator.ttl]`) is None; a ValueError naming plan.json's field when its store cannot
+    hold this kind (never a silent change of store)."""
     if store not in RUNTIME_STORES[kind]:
         allowed = ", ".join(RUNTIME_STORES[kind])
         raise ValueError(
             f"plan.json: components.{finding.id}.store: `{finding.qualname}` becomes a {kind} "
             f"component, which the runtime cannot keep in {store!r}; choose one of {allowed}"
         )
+    if ttl is None and kind in ("kv", "cache"):
+        ttl = DEFAULT_TTLS.get(finding.category)
     return Component(name=name or _name(finding), kind=kind, store=store, ttl=ttl)
 
 

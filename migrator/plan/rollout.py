@@ -30,6 +30,11 @@ _WATCH = {
     "connection_registry": "delivered messages per replica and publish errors",
 }
 
+# What the generated runtime exports (prometheus_client names; OpenTelemetry: `stateless.events`
+# and `stateless.store.duration`), named at the stage where each matters.
+_METRIC = "stateless_events_total"
+_DURATION = "stateless_store_duration_seconds"
+
 _SWITCH_COST = {
     "session_store": "Each signed-in user signs in once more after the switch, unless the old "
     "sessions are copied into the new backend first.",
@@ -145,13 +150,15 @@ def _adapter_stages(store: str, extra: str) -> tuple[Stage, ...]:
             "dualwrite",
             f"Writes go to process memory and to {store}; answers still come from memory.",
             f"Store write errors and values the runtime could not serialize (logged and "
-            f"counted); {store} write latency.",
+            f'counted: `{_METRIC}{{event="new_side_failure"}}`, and `breaker_trip`); '
+            f"{store} write latency (`{_DURATION}`).",
             "Set the flag to `off`; memory received every write, nothing is lost.",
         ),
         Stage(
             "shadow",
             "Reads go to both sides and differences are reported; answers still come from memory.",
-            "Difference reports. While several processes each keep their own copy some "
+            f'Difference reports (`{_METRIC}{{event="divergence"}}`). While several '
+            "processes each keep their own copy some "
             "differences are expected; a value the store holds wrongly (serialization, TTL, "
             f"key prefix) is not. Also {extra}.",
             "Set the flag to `dualwrite` or `off`; memory is still the truth.",
@@ -159,14 +166,17 @@ def _adapter_stages(store: str, extra: str) -> tuple[Stage, ...]:
         Stage(
             "live",
             f"Answers come from {store}; memory is still read and written for comparison.",
-            f"Error rate (a {store} outage is now an error the service returns), p95 latency, "
-            f"{store} connections and memory; {extra}.",
+            f"Error rate (a {store} outage is now an error the service returns; "
+            f'`{_METRIC}{{event="breaker_skip"}}` counts calls refused while it is down), '
+            f"p95 latency (`{_DURATION}`), {store} connections and memory; {extra}.",
             "Set the flag to `shadow`; memory was written all along, nothing is lost.",
         ),
         Stage(
             "rampdown",
             f"Reads use {store} only; writes still go to both sides.",
-            f"Full read load on {store}; nothing still depends on the in-process copy.",
+            f"Full read load on {store} (`{_DURATION}`); nothing still depends on the "
+            f'in-process copy; `{_METRIC}{{event="store_reset"}}` stays at zero and '
+            "`health()` reports every store intact.",
             "Set the flag to `live`.",
         ),
         Stage(

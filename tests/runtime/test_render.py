@@ -66,7 +66,12 @@ def test_flags_list_one_flag_per_component() -> None:
 
 
 def test_required_clients_name_each_store_client_once() -> None:
-    assert required_clients(EVERY_KIND) == ["boto3>=1.34", "psycopg[binary]>=3.1", "redis>=5"]
+    assert required_clients(EVERY_KIND) == [
+        "boto3>=1.34",
+        "psycopg-pool>=3.2",
+        "psycopg[binary]>=3.1",
+        "redis>=5",
+    ]
     assert required_clients([Component("A", "kv", "redis")]) == ["redis>=5"]
 
 

@@ -220,3 +220,28 @@ def test_broadcast_reaches_every_replica_from_live_on_and_only_this_one_before(
     finally:
         replica_a.close()
         replica_b.close()
+
+
+@pytest.mark.parametrize("store", ["redis", "postgres"])
+@pytest.mark.parametrize("stage", ["off", "dualwrite", "shadow", "live", "rampdown", "complete"])
+def test_copy_is_a_plain_dict_of_what_the_stage_reads(
+    runtime: Callable[..., ModuleType], store: str, stage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt = runtime(Component("USER_SESSIONS", "kv", store))
+    old = {"s1": {"user": "ada"}}
+    sessions = rt.kv("USER_SESSIONS", old)
+    monkeypatch.setenv("STATELESS_MODE", "dualwrite")
+    sessions["s2"] = {"user": "bob"}  # both sides: the store also got `s1`, copied on first use
+    monkeypatch.setenv("STATELESS_MODE", "complete")
+    sessions["s3"] = {"user": "eve"}  # the store alone
+    monkeypatch.setenv("STATELESS_MODE", stage)
+
+    saved = sessions.copy()
+
+    assert type(saved) is dict
+    reads_store = stage in ("live", "rampdown", "complete")
+    expected = {"s1": {"user": "ada"}, "s2": {"user": "bob"}}
+    assert saved == ({**expected, "s3": {"user": "eve"}} if reads_store else expected)
+    saved["s1"]["user"] = "changed"
+    monkeypatch.setenv("STATELESS_MODE", "complete")
+    assert sessions["s1"] == {"user": "ada"}
