@@ -1042,7 +1042,8 @@ ROUTE_DECORATORS = frozenset(
     """route get post put patch delete head options websocket websocket_route api_route
     view_config api_view endpoint before_request after_request errorhandler on_event middleware
     exception_handler require_http_methods require_GET require_POST login_required csrf_exempt
-    action expose has_access has_access_api protect""".split()
+    action expose has_access has_access_api protect
+    event on message block_action shortcut view_submission""".split()
 )
 # Classmethods that hand out a class's one object.
 SINGLETON_GETTERS = frozenset(
@@ -1060,7 +1061,8 @@ HANDLER_BASES = frozenset(
     """View MethodView RequestHandler WebSocketHandler HTTPEndpoint WebSocketEndpoint APIView
     SockJSConnection Namespace AsyncNamespace
     GenericAPIView ViewSet ModelViewSet GenericViewSet Resource TemplateView FormView ListView
-    DetailView CreateView UpdateView DeleteView RedirectView APIHandler HTTPMethodView""".split()
+    DetailView CreateView UpdateView DeleteView RedirectView APIHandler HTTPMethodView
+    ActivityHandler TeamsActivityHandler""".split()
 )
 
 

@@ -527,3 +527,38 @@ def test_a_start_up_named_method_a_route_calls_serves(tmp_path: Path) -> None:
         },
     )
     assert result["Poll.votes"].category == "app_data"
+
+
+def test_chat_and_socket_event_handlers_serve(tmp_path: Path) -> None:
+    # A bot's event handlers answer incoming traffic as routes do; a click command does not.
+    result = found(
+        tmp_path,
+        {
+            "bot.py": """
+                import click
+                from slack_bolt.async_app import AsyncApp
+
+                slack_app = AsyncApp()
+                users_by_slack_id = {}
+                exported = {}
+
+
+                @slack_app.event("app_mention")
+                async def mention(event, say):
+                    users_by_slack_id[event["user"]] = event["text"]
+                    await say("hi")
+
+
+                @click.group()
+                def cli():
+                    pass
+
+
+                @cli.command()
+                def export():
+                    exported["at"] = 1
+                """,
+        },
+    )
+    assert "users_by_slack_id" in result
+    assert "exported" not in result
