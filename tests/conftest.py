@@ -89,3 +89,11 @@ def _close_runtime_pools() -> Any:
             close = getattr(module, "close_pools", None)
             if close is not None:
                 close()
+
+
+@pytest.fixture(autouse=True)
+def _patient_stores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store call may wait 10 s, not the runtime's default 2 s: on a loaded 2-core machine a
+    PostgreSQL statement can take seconds, and only the fault tests (which set
+    `STATELESS_TIMEOUT_MS` themselves) are about waits running out."""
+    monkeypatch.setenv("STATELESS_TIMEOUT", "10")

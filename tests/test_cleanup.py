@@ -42,6 +42,16 @@ def forget(sid):
     SESSIONS.pop(sid, None)
 '''
 
+SIGNING = '''"""The app, signing its cookies with a key it makes at start-up."""
+
+import secrets
+
+from flask import Flask
+
+app = Flask(__name__)
+app.secret_key = secrets.token_hex(16)
+'''
+
 
 @pytest.fixture(scope="module")
 def migrated_shop(shop_states: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
@@ -151,6 +161,27 @@ def test_a_phase_with_nothing_to_change_says_so_and_exits_0(git_service):
     assert "nothing to remove" in run.stdout
     assert project.branches == branches
     assert project.git("rev-parse", "HEAD") == head
+
+
+def test_a_shared_signing_key_is_read_first_then_required(git_service):
+    project = git_service({"shop/__init__.py": "", "shop/app.py": SIGNING})
+    assert project.migrator("plan", ".").code == 0
+    run = project.migrator("apply", ".", "--phase", "1")
+    assert run.code == 0, run.stderr
+    applied = (project.root / "shop/app.py").read_text()
+    assert 'app.secret_key = os.environ.get("STATELESS_SECRET_KEY") or secrets.token_hex(16)\n' in (
+        applied
+    )
+
+    run = project.migrator("apply", ".", "--phase", "2", "--rollout-complete")
+
+    assert run.code == 0, run.stderr
+    assert "every replica must now have STATELESS_SECRET_KEY" in run.stdout
+    cleaned = (project.root / "shop/app.py").read_text()
+    assert 'app.secret_key = os.environ["STATELESS_SECRET_KEY"]\n' in cleaned
+    assert "import secrets" not in cleaned
+    scan = project.migrator("scan", ".", "--format", "concise")
+    assert "secret_key" not in scan.stdout
 
 
 def test_gits_own_reason_is_reported_not_hidden(tmp_path: Path):

@@ -26,6 +26,8 @@ from migrator.apply.text_files import dominant_newline, read_source, with_newlin
 from migrator.codemods.apply_to_files import apply_codemod_to_files
 from migrator.codemods.remove_migration_flag import RemoveMigrationFlagCodemod, switch_value
 from migrator.codemods.runtime_calls import runtime_names
+from migrator.codemods.shared_secret import VARIABLE as SECRET_VARIABLE
+from migrator.codemods.shared_secret import PinSharedSecretCodemod
 from migrator.model import Finding
 from migrator.plan import Plan
 from migrator.runtime import RUNTIME_DIR, Component, render_runtime
@@ -89,6 +91,12 @@ def cleanup_edits(
         done, how = _remove_switch(root, paths, importable, flag, current)
         edits.changes.append(Change(finding, done, how))
 
+    keys = [f for f in findings if f.kind == "per_process_secret"]
+    if keys:
+        done, how = _pin_shared_secret(root, sources, current)
+        edits.changes += [Change(f, done, how) for f in keys]
+        handled.update(f.id for f in keys)
+
     for finding in findings:
         if finding.id not in handled:
             how = "nothing to remove: `apply` made no flag for it (it was left to a person)"
@@ -145,6 +153,20 @@ def _remove_switch(
         return False, f"left as it is, STATELESS_{flag} stays ({why})"
     current.update(result.texts)
     return True, f"switch STATELESS_{flag} removed: the framework's Redis backend only"
+
+
+def _pin_shared_secret(
+    root: Path, files: Sequence[str], current: dict[str, str]
+) -> tuple[bool, str]:
+    """(pinned, how): the per-process fallback of the shared signing key dropped."""
+    candidates = [f for f in files if _mentions(root, f, current, (SECRET_VARIABLE,))]
+    codemod = PinSharedSecretCodemod(CodemodContext())
+    result = apply_codemod_to_files(root, candidates, codemod, True, sources=current)
+    if result.refused or not codemod.pinned:
+        why = "; ".join(f"{o.path}: {o.reason}" for o in result.refused) or "nothing recognised"
+        return False, f"left as it is, the fallback of {SECRET_VARIABLE} stays ({why})"
+    current.update(result.texts)
+    return True, f"fallback removed: every replica must now have {SECRET_VARIABLE}"
 
 
 def _python_files(root: Path) -> list[str]:

@@ -122,6 +122,8 @@ def phase_edits(root: Path, plan: Plan, number: int, settings: Settings) -> Phas
         if recipe.component is not None:
             migrated.append(recipe.component)
             how = f"flag STATELESS_{recipe.component.name.upper()} on {recipe.component.store}"
+        elif recipe.outcome:
+            how = recipe.outcome
         else:
             how = f"the framework's own Redis backend (flag {plan.flag_of(finding.id)}: off | complete)"
             requirements.add(recipe.requirement)

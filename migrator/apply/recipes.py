@@ -25,6 +25,8 @@ from migrator.codemods.key_value_store import KeyValueStoreCodemod
 from migrator.codemods.limiter_backend import LimiterBackendCodemod
 from migrator.codemods.memoize_cache import MemoizeCacheCodemod
 from migrator.codemods.rename_component import ComponentRenameCodemod, RenamedCodemod
+from migrator.codemods.shared_secret import VARIABLE as SECRET_VARIABLE
+from migrator.codemods.shared_secret import SharedSecretCodemod
 from migrator.model import Finding
 from migrator.plan.flags import flag_name, runtime_name
 from migrator.runtime import Component
@@ -49,6 +51,7 @@ class Recipe:
     component: Component | None  # None: the framework's own backend, no generated runtime
     requirement: str = ""  # a client the target now needs (config switches)
     all_or_nothing: bool = True
+    outcome: str = ""  # what the change is, for a recipe with no component and no backend
 
 
 def _files(finding: Finding) -> tuple[str, ...]:
@@ -154,6 +157,14 @@ def _recipe_for(
             lambda: BroadcastRegistryCodemod(context, written, runtime),
             (finding.path,),
             _component(finding, "broadcast", store, None, name),
+        )
+    if kind == "per_process_secret":
+        line = finding.line
+        return Recipe(
+            lambda: SharedSecretCodemod(context, line),
+            (finding.path,),
+            None,
+            outcome=f"the key is read from {SECRET_VARIABLE} (the same value on every replica)",
         )
     config = _CONFIG_SWITCHES.get((category, kind))
     if config is not None:

@@ -48,6 +48,13 @@ _SWITCH_COST = {
     "add scheduled jobs again at startup.",
 }
 _OTHER_COST = "Whatever the old backend holds in process memory is dropped at the switch."
+# The variable the rewritten code reads a signing key from (codemods/shared_secret.py).
+SECRET_VARIABLE = "STATELESS_SECRET_KEY"
+_SECRET_COST = (
+    "Users signed in with a key a replica made for itself sign in once more when the shared "
+    "key arrives. The key is a secret: keep it in the secret manager, never in the repository, "
+    "and rotate it like any signing key (every replica at once)."
+)
 
 # Categories that cut over in one step, and what that step costs.
 _CUTOVER_COST = {
@@ -63,6 +70,14 @@ _CUTOVER_ROLLBACK = {
     "queue_background": "new jobs stay in process again; keep the store's workers running "
     "until the jobs already queued there are done",
 }
+
+
+def verify_first(stage: str) -> str:
+    """The sentence that has the stage proven on several replicas before it goes live."""
+    return (
+        f"Verify before this stage: `migrator verify --mode {stage}` starts two replicas on "
+        "this branch and checks that they answer the project's journey as one does."
+    )
 
 
 def switch_cost(finding: Finding) -> str:
@@ -86,6 +101,18 @@ def rollouts(
                 flags=_flags(adapters, flags),
                 components=tuple(f.id for f in adapters),
                 stages=_adapter_stages(_names(adapters, stores), _watch(adapters)),
+            )
+        )
+    keys = [f for f in switches if f.kind == "per_process_secret"]
+    switches = [f for f in switches if f.kind != "per_process_secret"]
+    if keys:
+        out.append(
+            Rollout(
+                kind="switch",
+                flags=(SECRET_VARIABLE,),
+                components=tuple(f.id for f in keys),
+                stages=_secret_stages(),
+                cost=_SECRET_COST,
             )
         )
     if switches:
@@ -165,7 +192,8 @@ def _adapter_stages(store: str, extra: str) -> tuple[Stage, ...]:
         ),
         Stage(
             "live",
-            f"Answers come from {store}; memory is still read and written for comparison.",
+            f"Answers come from {store}; memory is still read and written for comparison. "
+            + verify_first("live"),
             f"Error rate (a {store} outage is now an error the service returns; "
             f'`{_METRIC}{{event="breaker_skip"}}` counts calls refused while it is down), '
             f"p95 latency (`{_DURATION}`), {store} connections and memory; {extra}.",
@@ -200,10 +228,31 @@ def _switch_stages(store: str, extra: str, cost: str) -> tuple[Stage, ...]:
         ),
         Stage(
             "complete",
-            f"Restart with the flag at `complete`: the framework uses its {store} backend. {cost}",
+            f"Restart with the flag at `complete`: the framework uses its {store} backend. {cost} "
+            + verify_first("complete"),
             f"Startup logs name the {store} backend; {extra}.",
             f"Set the flag to `off` and restart; what was written to {store} since the "
             "switch is not seen by the old backend.",
+        ),
+    )
+
+
+def _secret_stages() -> tuple[Stage, ...]:
+    return (
+        Stage(
+            "off",
+            f"Merge and deploy with `{SECRET_VARIABLE}` unset: each process makes its own key, "
+            "as before.",
+            "Error rate and latency, which must not change.",
+            "Revert the merge.",
+        ),
+        Stage(
+            "complete",
+            f'Set `{SECRET_VARIABLE}` to one random value (`python -c "import secrets; '
+            f'print(secrets.token_hex(32))"`) on every replica and restart them.',
+            "Sign-in rate, and users logged out when their requests move between replicas "
+            "(none should be).",
+            f"Unset `{SECRET_VARIABLE}` and restart; users sign in once more.",
         ),
     )
 
@@ -219,7 +268,7 @@ def _cutover_stages(store: str, extra: str, back: str) -> tuple[Stage, ...]:
         Stage(
             "complete",
             f"Once every replica runs the new code, set the flag to `complete`: "
-            f"the component goes through {store} from then on.",
+            f"the component goes through {store} from then on. " + verify_first("complete"),
             f"{extra[0].upper()}{extra[1:]}; {store} errors and latency.",
             f"Set the flag to `off`: {back}.",
         ),

@@ -49,13 +49,13 @@ class PerProcessSecretDetector(ProjectDetector):
                 (item.key, item.line, item.value) for item in facts.config
             ]
             places += [
-                (b.name, b.line, b.value) for b in facts.bindings if b.kind not in ("function", "class")
+                (b.name, b.line, b.value)
+                for b in facts.bindings
+                if b.kind not in ("function", "class")
             ]
             places += [(slot.display, slot.line, slot.value) for slot in facts.app_slots]
             places += [
-                (key, call.line, value)
-                for call in facts.calls
-                for key, value in call.kwargs
+                (key, call.line, value) for call in facts.calls for key, value in call.kwargs
             ]
             for symbol, line, value in places:
                 if not SECRET_NAME.search(symbol) or (facts.path, line) in seen:
@@ -88,7 +88,7 @@ class PerProcessSecretDetector(ProjectDetector):
                     ),
                     evidence=(Evidence(facts.path, line, "write", "random secret"),),
                     kind="per_process_secret",
-                    automation="manual",
+                    automation="config",
                     store="env",
                     store_reason="a secret is configuration: one value from the environment or a "
                     "secret manager, the same on every replica",
