@@ -490,6 +490,116 @@ def wizard(
 
 
 @app.command()
+def verify(
+    path: Path = typer.Argument(Path("."), help="The project's root folder."),
+    replicas: int = typer.Option(2, "--replicas", "-n", help="How many replicas to start."),
+    cmd: str | None = typer.Option(
+        None,
+        "--cmd",
+        help="The command of one replica, with `{port}` where it listens (default: the "
+        "deployment's own command, e.g. the Procfile's `web`).",
+    ),
+    journey_file: Path | None = typer.Option(
+        None,
+        "--journey",
+        "-j",
+        help="A journey (YAML, or a browser's .har); default PATH/journey.yaml.",
+    ),
+    record: bool = typer.Option(
+        False,
+        "--record",
+        help="Run the journey on one replica twice to learn what varies by itself, then "
+        "compare whole answers, not only statuses and expectations.",
+    ),
+    env: list[str] = typer.Option(
+        [], "--env", "-e", metavar="KEY=VALUE", help="Set in every replica's environment (repeat)."
+    ),
+    mode: str | None = typer.Option(
+        None,
+        "--mode",
+        metavar="STAGE",
+        help="STATELESS_MODE for every replica: off, dualwrite, shadow, live, rampdown, complete.",
+    ),
+    json_file: Path | None = typer.Option(None, "--json", help="Write the report as JSON here."),
+    markdown_file: Path | None = typer.Option(
+        None, "--markdown", help="Write the report as Markdown (for a pull request) here."
+    ),
+    startup_timeout: float = typer.Option(
+        60.0, "--startup-timeout", help="Seconds each replica has to answer."
+    ),
+) -> None:
+    """Start the service N times on loopback and check that it answers a journey as one does.
+
+    Requests alternate between the replicas step by step; each step is compared with a run of
+    the same journey against one replica. Exit status: 0 the replicas agree; 1 a step answered
+    differently; 2 bad input, or the service did not start. No replica outlives the command.
+    """
+    from dataclasses import replace
+
+    from migrator.verify import JOURNEY_NAMES, STAGES
+    from migrator.verify.blame import blame_all
+    from migrator.verify.command import CommandError, from_deployment, from_option
+    from migrator.verify.journey import JourneyError, load_journey
+    from migrator.verify.launch import LaunchError
+    from migrator.verify.report import render_table, to_json, to_markdown
+    from migrator.verify.verify import Terminated, VerifyOptions, run_verify
+
+    if not path.is_dir():
+        raise fail(f"no such folder: {path}")
+    if replicas < 2:
+        raise fail("--replicas must be 2 or more: verify compares several replicas with one")
+    if mode is not None and mode not in STAGES:
+        raise fail(f"--mode must be one of {', '.join(STAGES)}, not {mode!r}")
+    pairs = []
+    for item in env:
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            raise fail(f"--env takes KEY=VALUE, not {item!r}")
+        pairs.append((key.strip(), value))
+    if journey_file is None:
+        journey_file = next((path / n for n in JOURNEY_NAMES if (path / n).is_file()), None)
+        if journey_file is None:
+            raise fail(
+                f"no journey in {path} (journey.yaml, journey.yml or journey.har); "
+                "write one or pass `--journey FILE` (see `migrator verify --help`)"
+            )
+    try:
+        journey = load_journey(journey_file)
+        command = from_option(cmd) if cmd is not None else from_deployment(path)
+    except (JourneyError, CommandError) as exc:
+        raise fail(str(exc)) from None
+    options = VerifyOptions(
+        root=path.resolve(),
+        journey=journey,
+        command=command,
+        replicas=replicas,
+        env=tuple(pairs),
+        mode=mode,
+        record=record,
+        startup_seconds=startup_timeout,
+    )
+    try:
+        with err().status(f"verifying: one replica, then {replicas}", spinner="dots"):
+            result = run_verify(options)
+    except (JourneyError, LaunchError) as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted; every replica was stopped", 130) from None
+    except Terminated as stopped:
+        raise fail(
+            f"stopped by signal {stopped.signum}; every replica was stopped", 128 + stopped.signum
+        ) from None
+    if result.differences:
+        result = replace(result, blames=blame_all(path, result.differences))
+    if json_file is not None:
+        emit(json.dumps(to_json(result), indent=2), json_file)
+    if markdown_file is not None:
+        emit(to_markdown(result), markdown_file)
+    render_table(result, out_console())
+    raise typer.Exit(0 if result.agree else 1)
+
+
+@app.command()
 def playbook(
     category: str | None = typer.Argument(None, help="A category; all of them when left out."),
     kind: str | None = typer.Option(

@@ -128,4 +128,21 @@ def run_wizard(path: Path, result: ScanResult, console: Console, assume_yes: boo
             f"  {state}: {change.finding.qualname} ({change.how})", highlight=False, markup=False
         )
     console.print(f"See the diff with `git show {applied.branch}`; every flag starts at `off`.")
+    offer_verify(path, console)
     return 0
+
+
+def offer_verify(path: Path, console: Console) -> None:
+    """Say how to prove the applied phase on several replicas (verify starts processes, so the
+    wizard names the command rather than running it unasked)."""
+    from migrator.verify import JOURNEY_NAMES
+
+    command = f"migrator verify {path} --mode complete"
+    if any((path / name).is_file() for name in JOURNEY_NAMES):
+        console.print(f"Prove it on two replicas before `live`: `{command}`.", highlight=False)
+    else:
+        console.print(
+            f"Prove it on two replicas before `live`: write `{path}/journey.yaml` (what a user "
+            f"does; see `migrator verify --help`), then run `{command}`.",
+            highlight=False,
+        )
