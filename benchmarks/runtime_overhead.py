@@ -12,8 +12,10 @@ against a default redis-py client (no timeouts), and against one moving bytes en
 beforehand. Then `incr`, `edit` (read-modify-write) and a lock's acquire and release against
 the fewest round trips Redis allows for the same thing: one INCR; WATCH, GET, then MULTI/SET/EXEC;
 SET NX PX, then a Lua compare-and-delete (targets 1.10 for incr, 1.25 for edit and the lock).
-And `dualwrite` against `off` plus one store write of the same value (target 1.10). Last, the
-cost of `dualwrite` and `shadow` relative to `off` (which touches only process memory).
+And `dualwrite` against `off` plus one store write of the same value (target 1.10). Then the
+cost of `dualwrite` and `shadow` relative to `off` (which touches only process memory). The
+runtime times its store calls only once an exporter has collected from it (nothing here
+does); last, for information, what that timing adds to get and set.
 
     python benchmarks/runtime_overhead.py [--rounds 10] [--ops 2000]
 
@@ -31,7 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from types import ModuleType
 
@@ -143,6 +145,33 @@ def round_trip_cases(
     }
 
 
+def timing_cost(
+    rt: ModuleType, store: MutableMapping[str, object], store_key: list[str], calls: int
+) -> dict[str, tuple[float, float]]:
+    """op -> median microseconds at `complete` without and with each call's duration timed."""
+    metrics = rt.metrics
+    os.environ["STATELESS_SESSIONS"] = "complete"
+
+    def timing(on: bool, call: Callable[[int], object]) -> Callable[[int], object]:
+        def timed(i: int) -> object:
+            metrics.exporting = on
+            return call(i)
+
+        return timed
+
+    calls_by_op: dict[str, Callable[[int], object]] = {
+        "set": lambda i: store.__setitem__(store_key[i], VALUE),
+        "get": lambda i: store[store_key[i]],
+    }
+    try:
+        return {
+            op: paired_medians(timing(False, call), timing(True, call), calls)
+            for op, call in calls_by_op.items()
+        }
+    finally:
+        metrics.exporting = False
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
@@ -214,6 +243,8 @@ def main() -> None:
             for name, (plain_case, store_case) in fewest.items()
         }
 
+        timed = timing_cost(rt, store, store_key, args.rounds * args.ops // 4)
+
         names = list(plain.scan_iter(match=f"{prefix}:*")) + list(
             plain.scan_iter(match="{" + prefix + ":*")
         )
@@ -241,6 +272,11 @@ def main() -> None:
         print(
             f"{name}: fewest round trips {plain_us:.1f} us, runtime {store_us:.1f} us, "
             f"median ratio {ratio:.3f} (target {target:.2f}: {verdict})"
+        )
+    for op, (untimed_us, timed_us) in timed.items():
+        print(
+            f"{op} with its duration timed (as once an exporter collects): {timed_us:.1f} us, "
+            f"{timed_us - untimed_us:+.1f} us (information)"
         )
     for op in ("set", "get"):
         off = stages["off"][op]

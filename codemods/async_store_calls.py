@@ -22,7 +22,7 @@ block the event loop on every call.
 from __future__ import annotations
 
 import libcst as cst
-from libcst.codemod import CodemodContext, SkipFile
+from libcst.codemod import Codemod, CodemodContext, SkipFile
 from libcst.metadata import ParentNodeProvider, QualifiedNameProvider
 
 from ._checked_codemod import CheckedCodemod
@@ -36,7 +36,7 @@ ASYNC_METHODS = {
         "augment": "aaugment",
         "edit": "aedit",
     },
-    "counter": {"incr": "aincr", "get": "aget"},
+    "counter": {"incr": "aincr", "decr": "adecr", "get": "aget", "hit": "ahit"},
     "lock": {},
 }
 
@@ -291,3 +291,19 @@ def _code(node: cst.CSTNode | None) -> str:
     if node is None:
         return ""
     return cst.Module(body=[]).code_for_node(node).strip()
+
+
+class AwaitedCodemod(Codemod):
+    """`codemod` (a component's own rewrite), then `AsyncStoreCallsCodemod` on its result."""
+
+    def __init__(self, codemod: Codemod, symbol: str, module: str, kind: str) -> None:
+        super().__init__(codemod.context)
+        self.codemod = codemod
+        self.component = (symbol, module, kind)
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        awaited = AsyncStoreCallsCodemod(self.context, *self.component)
+        for step in (self.codemod, awaited):
+            step.context = self.context  # one context: the caller reads its warnings
+            tree = step.transform_module(tree)
+        return tree

@@ -59,14 +59,19 @@ _COMMON_MODULES = (
     "mirror",
     "breaker",
 )
+# Each store's async half (`<module>_async`) is its own file; the store class inherits it.
 _STORE_MODULES = {
-    "kv": ("keyvalue",),
-    "cache": ("keyvalue", "cache"),
-    "counter": ("counter",),
-    "lock": ("lock",),
-    "broadcast": ("broadcast",),
+    "kv": ("keyvalue", "keyvalue_async"),
+    "cache": ("keyvalue", "keyvalue_async", "cache", "cache_async"),
+    "counter": ("counter", "counter_async"),
+    "lock": ("lock", "lock_async"),
+    "broadcast": ("broadcast", "broadcast_async"),
     "blob": ("blob",),
 }
+# What every async half imports: the loop registry, the async Mirror and the async backends'
+# common parts; a store with an async backend (Redis, PostgreSQL) adds its own module.
+_ASYNC_MODULES = ("loops", "mirror_async", "backends/base_async", "backends/aio")
+_ASYNC_STORES = ("redis", "postgres")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PREFIX = re.compile(r"[A-Za-z0-9_.\-]+\Z")
 RUNTIME_DIR = "_stateless"
@@ -172,6 +177,9 @@ def render_runtime(
     if "postgres" in stores:
         modules.append("backends/deadline.py")
     modules += [f"backends/{store}.py" for store in stores]
+    if set(kinds) - {"blob"}:
+        modules += [f"{module}.py" for module in _ASYNC_MODULES]
+        modules += [f"backends/{store}_async.py" for store in stores if store in _ASYNC_STORES]
     environment = _environment()
     return {
         f"{RUNTIME_DIR}/{module}": environment.get_template(f"{module}.j2").render(context)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from libcst.codemod import Codemod, CodemodContext
 
 from migrator.codemods.apscheduler_jobstore import APSchedulerJobstoreCodemod
+from migrator.codemods.async_store_calls import AwaitedCodemod
 from migrator.codemods.broadcast_registry import BroadcastRegistryCodemod
 from migrator.codemods.celery_result_backend import CeleryResultBackendCodemod
 from migrator.codemods.counter import CounterCodemod
@@ -123,7 +124,9 @@ def _recipe_for(
     name = runtime_name(finding, flag)
     if category in ("session_store", "app_data") and kind in ("dict", "ordereddict", "defaultdict"):
         return Recipe(
-            lambda: KeyValueStoreCodemod(context, symbol, module, runtime, ttl=ttl),
+            lambda: AwaitedCodemod(
+                KeyValueStoreCodemod(context, symbol, module, runtime, ttl=ttl), symbol, module, "kv"
+            ),
             files,
             _component(finding, "kv", store, ttl, name),
         )
@@ -141,13 +144,17 @@ def _recipe_for(
         )
     if category == "counter_ratelimit" and kind in ("counter", "counter_map", "rate_limit"):
         return Recipe(
-            lambda: CounterCodemod(context, symbol, module, runtime),
+            lambda: AwaitedCodemod(
+                CounterCodemod(context, symbol, module, runtime), symbol, module, "counter"
+            ),
             files,
             _component(finding, "counter", store, None, name),
         )
     if category == "lock" and kind == "lock":
         return Recipe(
-            lambda: DistributedLockCodemod(context, symbol, module, runtime),
+            lambda: AwaitedCodemod(
+                DistributedLockCodemod(context, symbol, module, runtime), symbol, module, "lock"
+            ),
             files,
             _component(finding, "lock", store, None, name),
         )
