@@ -33,6 +33,7 @@ import ast
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -257,11 +258,18 @@ def forget_keys(prefix: str) -> None:
 # --- one service ------------------------------------------------------------------------
 
 
+# One key for this run, the same in every process (as the plan's rollout tells a team to set).
+SHARED_SECRET = secrets.token_hex(32)
+
+
 def stage_env(stage: str, prefix: str) -> dict[str, str]:
     env = {"STATELESS_REDIS_URL": REDIS_URL, "STATELESS_DATABASE_URL": DATABASE_URL,
            "STATELESS_KEY_PREFIX": f"{prefix}-{stage}"}
     if stage != "before":
         env["STATELESS_MODE"] = "off" if stage == "off" else "complete"
+    if stage in ("complete", "cleanup"):
+        # What a rollout to `complete` sets on every replica: one signing key for all of them.
+        env["STATELESS_SECRET_KEY"] = SHARED_SECRET
     return env
 
 
